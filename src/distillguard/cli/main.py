@@ -1,0 +1,28 @@
+"""Entry point: `distillguard COMMAND`. Each command lives in its own module of this package."""
+
+from __future__ import annotations
+
+import typer
+
+from distillguard.cli import events_cmd
+
+app = typer.Typer(
+    name="distillguard",
+    help="Detect, throttle and prove capability extraction through a model API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+
+@app.callback()
+def _root() -> None:
+    """Detect, throttle and prove capability extraction through a model API."""
+
+
+events_cmd.register(app)
+
+
+def main() -> None:  # pragma: no cover - console script shim
+    app()

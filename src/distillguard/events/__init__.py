@@ -1,0 +1,29 @@
+"""Events: the log format distillguard reads (spec/events.md), its reader and writer."""
+
+from distillguard.events.reader import EventReader, read_events
+from distillguard.events.schema import (
+    Choice,
+    Event,
+    FieldError,
+    Message,
+    Request,
+    Response,
+    parse_event,
+    parse_ts,
+)
+from distillguard.events.writer import EventWriter, format_ts
+
+__all__ = [
+    "Choice",
+    "Event",
+    "EventReader",
+    "EventWriter",
+    "FieldError",
+    "Message",
+    "Request",
+    "Response",
+    "format_ts",
+    "parse_event",
+    "parse_ts",
+    "read_events",
+]
