@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from distillguard.cli import events_cmd
+from distillguard.cli import detect_cmd, events_cmd
 
 app = typer.Typer(
     name="distillguard",
@@ -15,13 +15,13 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _root() -> None:
     """Detect, throttle and prove capability extraction through a model API."""
 
 
 events_cmd.register(app)
+detect_cmd.register(app)
 
 
 def main() -> None:  # pragma: no cover - console script shim

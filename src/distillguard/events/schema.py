@@ -173,20 +173,33 @@ def _content(v: Any, path: str) -> str:
     raise FieldError(path, f"must be a string or a list of parts, got {_tname(v)}")
 
 
+def _message(m: Any, i: int) -> Message:
+    path = f"request.messages[{i}]"
+    if not isinstance(m, dict):
+        raise FieldError(path, f"must be an object, got {_tname(m)}")
+    role = m.get("role")
+    if not isinstance(role, str):
+        raise FieldError(f"{path}.role", f"must be a string, got {_tname(role)}")
+    return Message(role, _content(m.get("content"), f"{path}.content"))
+
+
 def _messages(req: Mapping[str, Any], endpoint: str) -> tuple[Message, ...]:
-    if "messages" in req and req["messages"] is not None:
-        raw = req["messages"]
+    raw = req.get("messages")
+    if raw is not None:
         if not isinstance(raw, list):
             raise FieldError("request.messages", f"must be a list, got {_tname(raw)}")
         out = []
-        for i, m in enumerate(raw):
-            path = f"request.messages[{i}]"
-            if not isinstance(m, dict):
-                raise FieldError(path, f"must be an object, got {_tname(m)}")
-            role = m.get("role")
-            if not isinstance(role, str):
-                raise FieldError(f"{path}.role", f"must be a string, got {_tname(role)}")
-            out.append(Message(role, _content(m.get("content"), f"{path}.content")))
+        for m in raw:
+            # Fast path for the common shape (the reader's hot loop): a plain dict with
+            # string role and content. Anything else takes the checked path, which names
+            # the field; both build the same Message.
+            if type(m) is dict:
+                role = m.get("role")
+                content = m.get("content")
+                if type(role) is str and type(content) is str:
+                    out.append(Message(role, content))
+                    continue
+            out.append(_message(m, len(out)))
         return tuple(out)
     prompt = req.get("prompt")
     if prompt is None:
@@ -236,33 +249,103 @@ def _kind(v: Any) -> str | None:
     return type(v).__name__
 
 
+def _logprobs(req: Mapping[str, Any]) -> tuple[bool, int | None]:
+    """`logprobs` is a boolean for chat, an integer (how many alternatives) for completions.
+
+    A legacy integer, 0 included, still returns the chosen token's log-probability, so it
+    counts as asking for logprobs; it also stands for `top_logprobs` when that is absent.
+    """
+    v = req.get("logprobs")
+    if v is not None and not isinstance(v, int):  # bool is an int
+        raise FieldError(
+            "request.logprobs",
+            f"must be true, false or (completions) an integer, got {_tname(v)} {v!r}",
+        )
+    top = _int(req, "top_logprobs", "request.")
+    if v is None or isinstance(v, bool):
+        return bool(v), top
+    return True, top if top is not None else v
+
+
 def parse_request(req: Any, endpoint: str) -> Request:
     if not isinstance(req, dict):
         raise FieldError("request", f"must be an object, got {_tname(req)}")
     p = "request."
-    max_tokens = _int(req, "max_completion_tokens", p)
+    # Hot path of the reader (see benchmarks/reader): most keys are absent from a given
+    # request and most present values have the expected type, so read each with `get`
+    # and call the checking helper only for a present value that needs it. The helpers
+    # give the same values and errors, and fields are checked in the same order.
+    get = req.get
+    v = get("max_completion_tokens")
+    max_tokens = None if v is None else _int(req, "max_completion_tokens", p)
     if max_tokens is None:
-        max_tokens = _int(req, "max_tokens", p)
+        v = get("max_tokens")
+        max_tokens = v if v is None or type(v) is int else _int(req, "max_tokens", p)
+    messages = _messages(req, endpoint)
+    v = get("model")
+    model = v if v is None or type(v) is str else _str(req, "model", p)
+    v = get("temperature")
+    temperature = v if v is None or type(v) is float else _num(req, "temperature", p)
+    v = get("top_p")
+    top_p = v if v is None or type(v) is float else _num(req, "top_p", p)
+    v = get("n")
+    n = 1 if v is None else _int(req, "n", p) or 1
+    if get("logprobs") is None and get("top_logprobs") is None:
+        logprobs, top_logprobs = False, None
+    else:
+        logprobs, top_logprobs = _logprobs(req)
+    logit_bias = () if get("logit_bias") is None else _logit_bias(req)
+    tools = () if get("tools") is None else _tools(req)
+    tool_choice = _kind(get("tool_choice"))
+    response_format = _kind(get("response_format"))
+    v = get("seed")
+    seed = None if v is None else _int(req, "seed", p)
+    v = get("stream")
+    stream = v if type(v) is bool else _bool(req, "stream", p)
+    v = get("reasoning_effort")
+    effort = v if v is None or type(v) is str else _str(req, "reasoning_effort", p)
     return Request(
-        messages=_messages(req, endpoint),
-        model=_str(req, "model", p),
-        temperature=_num(req, "temperature", p),
-        top_p=_num(req, "top_p", p),
-        n=_int(req, "n", p) or 1,
+        messages=messages,
+        model=model,
+        temperature=temperature,
+        top_p=top_p,
+        n=n,
         max_tokens=max_tokens,
-        logprobs=_bool(req, "logprobs", p) or isinstance(req.get("logprobs"), int),
-        top_logprobs=_int(req, "top_logprobs", p),
-        logit_bias=_logit_bias(req),
-        tools=_tools(req),
-        tool_choice=_kind(req.get("tool_choice")),
-        response_format=_kind(req.get("response_format")),
-        seed=_int(req, "seed", p),
-        stream=_bool(req, "stream", p),
-        reasoning_effort=_str(req, "reasoning_effort", p),
+        logprobs=logprobs,
+        top_logprobs=top_logprobs,
+        logit_bias=logit_bias,
+        tools=tools,
+        tool_choice=tool_choice,
+        response_format=response_format,
+        seed=seed,
+        stream=stream,
+        reasoning_effort=effort,
     )
 
 
 def _choice(c: Any, i: int) -> Choice:
+    # Fast path for the common shape (see parse_request): a message whose content is a
+    # string, no tool calls, no reasoning; anything else takes the checked path below.
+    if type(c) is dict:
+        msg = c.get("message")
+        if type(msg) is dict:
+            content = msg.get("content")
+            finish = c.get("finish_reason")
+            if (
+                type(content) is str
+                and (finish is None or type(finish) is str)
+                and msg.get("reasoning_content") is None
+                and msg.get("tool_calls") is None
+            ):
+                return Choice(
+                    content=content,
+                    finish_reason=finish,
+                    has_logprobs=c.get("logprobs") is not None,
+                )
+    return _checked_choice(c, i)
+
+
+def _checked_choice(c: Any, i: int) -> Choice:
     path = f"response.choices[{i}]"
     if not isinstance(c, dict):
         raise FieldError(path, f"must be an object, got {_tname(c)}")
@@ -284,25 +367,35 @@ def _choice(c: Any, i: int) -> Choice:
     )
 
 
+def _object(obj: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+    """An optional nested object: absent or null reads as empty, any other non-object is bad."""
+    v = obj.get(key)
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise FieldError(f"{path}{key}", f"must be an object, got {_tname(v)}")
+    return v
+
+
 def parse_response(resp: Any) -> Response | None:
     if resp is None:
         return None
     if not isinstance(resp, dict):
         raise FieldError("response", f"must be an object, got {_tname(resp)}")
-    choices = resp.get("choices") or []
-    if not isinstance(choices, list):
+    choices = resp.get("choices")
+    if choices is None:
+        choices = []
+    elif not isinstance(choices, list):
         raise FieldError("response.choices", f"must be a list, got {_tname(choices)}")
-    usage = resp.get("usage") or {}
-    if not isinstance(usage, dict):
-        raise FieldError("response.usage", f"must be an object, got {_tname(usage)}")
-    details = usage.get("completion_tokens_details") or {}
-    if not isinstance(details, dict):
-        raise FieldError("response.usage.completion_tokens_details", "must be an object")
+    usage = _object(resp, "usage", "response.")
+    details = _object(usage, "completion_tokens_details", "response.usage.")
     return Response(
-        choices=tuple(_choice(c, i) for i, c in enumerate(choices)),
+        choices=tuple([_choice(c, i) for i, c in enumerate(choices)]),
         prompt_tokens=_int(usage, "prompt_tokens", "response.usage."),
         completion_tokens=_int(usage, "completion_tokens", "response.usage."),
-        reasoning_tokens=_int(details, "reasoning_tokens", "response.usage.completion_tokens_details."),
+        reasoning_tokens=_int(
+            details, "reasoning_tokens", "response.usage.completion_tokens_details."
+        ),
     )
 
 

@@ -1,0 +1,130 @@
+"""`distillguard analyze` and `distillguard evaluate`: run detection over a log and score it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from distillguard.cli.events_cmd import fail, report_skipped
+from distillguard.detect.baselines import BASELINES
+from distillguard.detect.engine import AccountResult, Analyzer, AnalyzerConfig, CampaignResult
+from distillguard.errors import DistillguardError
+from distillguard.evaluation import Evaluation, evaluate, read_labels, read_scores
+from distillguard.events import EventReader
+
+console = Console()
+
+
+def write_results(
+    out: Path, accounts: list[AccountResult], campaigns: list[CampaignResult]
+) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "accounts.jsonl").open("wb") as fh:
+        for a in accounts:
+            row = asdict(a)
+            row["reasons"] = list(a.reasons)
+            fh.write(orjson.dumps(row) + b"\n")
+    with (out / "campaigns.jsonl").open("wb") as fh:
+        for c in campaigns:
+            fh.write(orjson.dumps(asdict(c)) + b"\n")
+
+
+def run_analyzer(events: Path, config: AnalyzerConfig, lenient: bool) -> Analyzer:
+    analyzer = Analyzer(config)
+    reader = EventReader(events, lenient=lenient)
+    for event in reader:
+        analyzer.process(event)
+    report_skipped(reader)
+    return analyzer
+
+
+def print_summary(accounts: list[AccountResult], campaigns: list[CampaignResult]) -> None:
+    flagged = [a for a in accounts if a.flagged]
+    console.print(
+        f"{len(accounts)} accounts, {len(flagged)} flagged, {len(campaigns)} campaigns",
+        highlight=False,
+    )
+    for a in sorted(flagged, key=lambda a: -a.score)[:10]:
+        console.print(f"  [bold]{a.account}[/] risk {a.score:.2f}", highlight=False)
+        for r in a.reasons[:3]:
+            console.print(f"    - {r}", highlight=False, soft_wrap=True)
+
+
+def analyze(
+    events: Path = typer.Argument(..., help="Event log (JSONL or .jsonl.gz)."),
+    out: Path = typer.Option(..., "--out", help="Folder for accounts.jsonl and campaigns.jsonl."),
+    detector: str = typer.Option("full", help="full, or a baseline: " + ", ".join(BASELINES)),
+    threshold: float | None = typer.Option(None, help="Flag threshold (default: calibrated)."),
+    lenient: bool = typer.Option(False, "--lenient", help="Skip and count bad lines."),
+) -> None:
+    """Run online detection over an event log; write per-account and per-campaign results."""
+    if detector != "full" and detector not in BASELINES:
+        raise typer.BadParameter(f"unknown detector {detector!r}", param_hint="--detector")
+    config = AnalyzerConfig() if detector == "full" else BASELINES[detector]
+    if threshold is not None:
+        config = replace(config, threshold=threshold)
+    start = time.perf_counter()
+    try:
+        analyzer = run_analyzer(events, config, lenient)
+    except DistillguardError as err:
+        raise fail(err) from None
+    elapsed = time.perf_counter() - start
+    accounts, campaigns = analyzer.results()
+    write_results(out, accounts, campaigns)
+    rate = analyzer.events / elapsed if elapsed else 0.0
+    console.print(
+        f"analyzed {analyzer.events:,} events in {elapsed:.1f} s ({rate:,.0f} events/s)",
+        highlight=False,
+    )
+    print_summary(accounts, campaigns)
+
+
+def print_evaluation(ev: Evaluation) -> None:
+    table = Table(title="detection, account level", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("accounts (extraction)", f"{ev.accounts} ({ev.extraction_accounts})")
+    table.add_row("AUROC", f"{ev.auroc:.4f}")
+    for point, tpr in ev.tpr_at_fpr.items():
+        table.add_row(f"TPR at {point} FPR", f"{tpr:.3f}")
+    table.add_row("precision / recall (flagged)", f"{ev.precision:.3f} / {ev.recall:.3f}")
+    table.add_row("benign flagged", f"{ev.benign_flagged} ({ev.benign_fpr:.2%})")
+    med = ev.median_requests_before_flag
+    table.add_row("median requests before flag", "-" if med is None else f"{med:.0f}")
+    for kind, r in ev.recall_by_kind.items():
+        wait = ev.median_requests_before_flag_by_kind.get(kind)
+        table.add_row(f"  recall {kind}", f"{r:.2f}" + ("" if wait is None else f" (@{wait:.0f})"))
+    for kind, n in ev.benign_flagged_by_kind.items():
+        table.add_row(f"  benign flagged {kind}", str(n))
+    for cid, frac in ev.campaign_flagged.items():
+        table.add_row(f"  campaign {cid} flagged", f"{frac:.0%}")
+    if ev.missing_from_output:
+        table.add_row("labelled but missing from output", str(ev.missing_from_output))
+    console.print(table)
+
+
+def evaluate_cmd(
+    scores_dir: Path = typer.Argument(..., help="Folder written by `distillguard analyze`."),
+    labels: Path = typer.Option(..., "--labels", help="labels.jsonl of the same traffic."),
+    out: Path | None = typer.Option(None, "--out", help="JSON file for the metrics."),
+) -> None:
+    """Score a detector's output against labels: AUROC, TPR at low FPR, recall per strategy."""
+    try:
+        ev = evaluate(read_scores(scores_dir), read_labels(labels))
+    except DistillguardError as err:
+        raise fail(err) from None
+    print_evaluation(ev)
+    target = out or scores_dir / "evaluation.json"
+    target.write_bytes(ev.to_json())
+    console.print(f"wrote {target}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
+    app.command("evaluate")(evaluate_cmd)

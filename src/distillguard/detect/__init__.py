@@ -1,0 +1,1 @@
+"""Online detection of capability extraction: features, detectors, scoring, campaigns."""

@@ -1,0 +1,72 @@
+"""Logit and logprob probing: logit_bias sweeps with tiny completions (Carlini et al. 2024)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from distillguard.detect.base import Observation, Signal, pct, ramp
+from distillguard.detect.sketches import HyperLogLog, hash64
+
+
+class ProbeDetector:
+    """Counts requests that bias many token ids or read top logprobs of 1-2 token answers.
+
+    Evaluation harnesses also read logprobs of one-token answers (multiple choice),
+    so the strong evidence is the sweep: many distinct biased token ids.
+    """
+
+    __slots__ = ("biased", "ids", "n", "tiny_logprob")
+    name = "probe"
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.n = 0
+        self.biased = 0
+        self.tiny_logprob = 0
+        self.ids = HyperLogLog(p=8)
+
+    def update(self, obs: Observation) -> None:
+        f = obs.f
+        self.n += 1
+        if f.bias_ids:
+            self.biased += 1
+            for token in f.bias_ids[:64]:
+                self.ids.add(hash64(token))
+        if f.top_logprobs and f.max_tokens is not None and f.max_tokens <= 2:
+            self.tiny_logprob += 1
+
+    def score(self) -> float:
+        distinct = self.ids.count() if self.biased else 0.0
+        sweep = ramp(distinct, 16, 128) * ramp(self.biased, 5, 40)
+        share = self.tiny_logprob / self.n if self.n else 0.0
+        tiny = 0.3 * ramp(share, 0.5, 0.9) * ramp(self.tiny_logprob, 100, 1000)
+        return max(sweep, tiny)
+
+    def explain(self) -> Signal:
+        distinct = self.ids.count() if self.biased else 0.0
+        reason = (
+            f"{self.biased:,} requests set logit_bias over ~{distinct:,.0f} distinct token ids; "
+            f"{pct(self.tiny_logprob, self.n)} read top logprobs of a 1-2 token answer"
+        )
+        return Signal(self.name, self.score(), reason)
+
+    def merge(self, other: ProbeDetector) -> None:
+        self.n += other.n
+        self.biased += other.biased
+        self.tiny_logprob += other.tiny_logprob
+        self.ids.merge(other.ids)
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "biased": self.biased,
+            "tiny_logprob": self.tiny_logprob,
+            "ids": self.ids.to_state(),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.n, self.biased = state["n"], state["biased"]
+        self.tiny_logprob = state["tiny_logprob"]
+        self.ids = HyperLogLog.from_state(state["ids"])

@@ -1,0 +1,149 @@
+"""The online analyzer: one event at a time, bounded state per account, no look-ahead.
+
+    analyzer = Analyzer()
+    for event in read_events("events.jsonl"):
+        analyzer.process(event)
+    accounts, campaigns = analyzer.results()
+
+Every decision about an account uses only events up to that moment: its own score
+is re-evaluated on each of its events, and campaigns are re-linked every
+`link_every_s` seconds of stream time (never wall-clock time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from distillguard.detect.base import Detector
+from distillguard.detect.campaigns import LinkConfig, campaign_id, link
+from distillguard.detect.features import extract
+from distillguard.detect.profile import AccountProfile, default_detectors
+from distillguard.detect.scoring import DEFAULT_THRESHOLD, assess, risk
+from distillguard.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzerConfig:
+    threshold: float = DEFAULT_THRESHOLD
+    link_every_s: float = 3600.0
+    linking: bool = True
+    link: LinkConfig = field(default_factory=LinkConfig)
+    detectors: Callable[[], list[Detector]] = default_detectors
+
+
+@dataclass(frozen=True, slots=True)
+class AccountResult:
+    account: str
+    score: float
+    flagged: bool
+    first_flag_index: int | None
+    campaign: str | None
+    reasons: tuple[str, ...]
+    requests: int
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignResult:
+    campaign: str
+    members: tuple[str, ...]
+    score: float
+    reasons: tuple[str, ...]
+    first_linked_ts: float
+
+
+@dataclass(slots=True)
+class _Track:
+    profile: AccountProfile
+    max_score: float = 0.0
+    first_flag: int | None = None
+    campaign: str | None = None
+
+
+class Analyzer:
+    def __init__(self, config: AnalyzerConfig | None = None) -> None:
+        self.config = config or AnalyzerConfig()
+        self.tracks: dict[str, _Track] = {}
+        self.campaign_scores: dict[str, float] = {}
+        self.campaign_members: dict[str, list[str]] = {}
+        self.campaign_first_ts: dict[str, float] = {}
+        self.next_link_ts: float | None = None
+        self.events = 0
+
+    def process(self, event: Event) -> float:
+        """Learn from one event; return the account's current risk (campaign included)."""
+        if self.config.linking:
+            if self.next_link_ts is None:
+                self.next_link_ts = event.ts + self.config.link_every_s
+            elif event.ts >= self.next_link_ts:
+                self.relink(event.ts)
+                self.next_link_ts = event.ts + self.config.link_every_s
+        track = self.tracks.get(event.account)
+        if track is None:
+            track = self.tracks[event.account] = _Track(AccountProfile(self.config.detectors()))
+        track.profile.observe(extract(event))
+        self.events += 1
+        score = risk(track.profile.detectors)
+        if track.campaign is not None:
+            score = max(score, self.campaign_scores[track.campaign])
+        self._record(track, score)
+        return score
+
+    def _record(self, track: _Track, score: float) -> None:
+        if score > track.max_score:
+            track.max_score = score
+        if track.first_flag is None and score >= self.config.threshold:
+            track.first_flag = track.profile.n
+
+    def relink(self, now: float) -> None:
+        """Re-form campaigns from current fingerprints and raise members to the campaign risk."""
+        prints = {a: t.profile.fingerprint() for a, t in self.tracks.items() if t.profile.n >= 5}
+        groups = link(prints, self.config.link)
+        for track in self.tracks.values():
+            track.campaign = None
+        self.campaign_scores.clear()
+        self.campaign_members.clear()
+        for members in groups:
+            cid = campaign_id(members)
+            profiles = [self.tracks[a].profile for a in members]
+            merged = profiles[0].merged_detectors(profiles[1:])
+            self.campaign_scores[cid] = risk(merged)
+            self.campaign_members[cid] = members
+            self.campaign_first_ts.setdefault(cid, now)
+            for a in members:
+                track = self.tracks[a]
+                track.campaign = cid
+                self._record(track, max(risk(track.profile.detectors), self.campaign_scores[cid]))
+
+    def results(self) -> tuple[list[AccountResult], list[CampaignResult]]:
+        accounts = []
+        for name in sorted(self.tracks):
+            t = self.tracks[name]
+            a = assess(t.profile.detectors)
+            reasons = a.reasons
+            if t.campaign is not None:
+                n = len(self.campaign_members[t.campaign])
+                cs = self.campaign_scores[t.campaign]
+                reasons = (f"member of campaign {t.campaign} ({n} accounts, risk {cs:.2f})", *reasons)
+            accounts.append(
+                AccountResult(
+                    account=name,
+                    score=round(t.max_score, 6),
+                    flagged=t.first_flag is not None,
+                    first_flag_index=t.first_flag,
+                    campaign=t.campaign,
+                    reasons=reasons,
+                    requests=t.profile.n,
+                )
+            )
+        campaigns = []
+        for cid, members in sorted(self.campaign_members.items()):
+            profiles = [self.tracks[a].profile for a in members]
+            merged = assess(profiles[0].merged_detectors(profiles[1:]))
+            campaigns.append(
+                CampaignResult(
+                    cid, tuple(members), round(merged.score, 6), merged.reasons,
+                    self.campaign_first_ts[cid],
+                )
+            )
+        return accounts, campaigns

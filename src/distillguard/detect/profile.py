@@ -1,0 +1,141 @@
+"""One account's bounded state: the context every detector needs, and the detectors.
+
+The context turns `RequestFeatures` into an `Observation`: was this exact prompt sent
+recently (a rotating Bloom filter), how far is it from the account's recent prompts
+(a ring of SimHashes), how long since the previous request. Linkage fingerprints
+(system prompts, address ranges, user agents) feed campaign linking.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from distillguard.detect.base import Detector, Observation
+from distillguard.detect.detectors import (
+    ConcentrationDetector,
+    ElicitationDetector,
+    HarvestDetector,
+    NoveltyDetector,
+    ProbeDetector,
+    RhythmDetector,
+    SessionDetector,
+    TemplateDetector,
+    VolumeDetector,
+)
+from distillguard.detect.features import RequestFeatures
+from distillguard.detect.sketches import RotatingBloom, SpaceSaving, hash64
+
+RING = 64
+
+
+def default_detectors() -> list[Detector]:
+    return [
+        ElicitationDetector("cot"),
+        ElicitationDetector("rubric", 0.15, 0.5),
+        ElicitationDetector("agentic", 0.3, 0.7),
+        ProbeDetector(),
+        HarvestDetector(),
+        TemplateDetector(),
+        NoveltyDetector(),
+        ConcentrationDetector(),
+        RhythmDetector(),
+        VolumeDetector(),
+        SessionDetector(),
+    ]
+
+
+class AccountProfile:
+    __slots__ = ("detectors", "last_ts", "n", "nets", "ring", "ring_fill", "seen", "systems", "uas")
+
+    def __init__(self, detectors: list[Detector] | None = None) -> None:
+        self.detectors = detectors if detectors is not None else default_detectors()
+        self.n = 0
+        self.last_ts = -math.inf
+        self.seen = RotatingBloom()
+        self.ring: npt.NDArray[np.uint32] = np.zeros(RING, dtype=np.uint32)
+        self.ring_fill = 0
+        self.systems = SpaceSaving(6)
+        self.nets = SpaceSaving(6)
+        self.uas = SpaceSaving(3)
+
+    def observe(self, f: RequestFeatures) -> Observation:
+        """Update the context and every detector with one request; return its observation."""
+        novel = not self.seen.seen_then_add(f.prompt)
+        filled = min(self.ring_fill, RING)
+        if filled:
+            xor = self.ring[:filled] ^ np.uint32(f.simhash)
+            distance = int(np.bitwise_count(xor).min())
+        else:
+            distance = 32
+        self.ring[self.ring_fill % RING] = f.simhash
+        self.ring_fill += 1
+        obs = Observation(f, novel, distance, f.ts - self.last_ts)
+        self.n += 1
+        self.last_ts = f.ts
+        if f.system:
+            self.systems.add(f.system)
+        if f.ip_prefix:
+            self.nets.add(hash64(f.ip_prefix))
+        if f.user_agent:
+            self.uas.add(hash64(f.user_agent))
+        for detector in self.detectors:
+            detector.update(obs)
+        return obs
+
+    def fingerprint(self) -> set[str]:
+        """Tokens that coordinated accounts share: templates, system prompts, nets, agents."""
+        tokens: set[str] = set()
+        for d in self.detectors:
+            if isinstance(d, TemplateDetector):
+                tokens.update(f"t{k:x}" for k, c in d.heavy.top(8) if c >= 3)
+        tokens.update(f"s{k:x}" for k, _ in self.systems.top(4))
+        tokens.update(f"n{k:x}" for k, _ in self.nets.top(4))
+        tokens.update(f"u{k:x}" for k, _ in self.uas.top(2))
+        return tokens
+
+    def state_bytes(self) -> int:
+        """Approximate size of this profile's state, for the memory-per-account report."""
+        import orjson
+
+        return len(orjson.dumps(self.to_state()))
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "last_ts": self.last_ts if math.isfinite(self.last_ts) else None,
+            "seen": self.seen.to_state(),
+            "ring": self.ring.tolist(),
+            "ring_fill": self.ring_fill,
+            "systems": self.systems.to_state(),
+            "nets": self.nets.to_state(),
+            "uas": self.uas.to_state(),
+            "detectors": {d.name: d.to_state() for d in self.detectors},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> AccountProfile:
+        p = cls()
+        p.n = state["n"]
+        p.last_ts = state["last_ts"] if state["last_ts"] is not None else -math.inf
+        p.seen = RotatingBloom.from_state(state["seen"])
+        p.ring = np.array(state["ring"], dtype=np.uint32)
+        p.ring_fill = state["ring_fill"]
+        p.systems = SpaceSaving.from_state(state["systems"])
+        p.nets = SpaceSaving.from_state(state["nets"])
+        p.uas = SpaceSaving.from_state(state["uas"])
+        for d in p.detectors:
+            d.load_state(state["detectors"][d.name])
+        return p
+
+    def merged_detectors(self, others: list[AccountProfile]) -> list[Detector]:
+        """Fresh detectors holding this profile's evidence plus the others' (a campaign)."""
+        merged = default_detectors()
+        for m, d in zip(merged, self.detectors, strict=True):
+            m.load_state(d.to_state())
+            for other in others:
+                m.merge(other.detectors[[x.name for x in other.detectors].index(m.name)])
+        return merged

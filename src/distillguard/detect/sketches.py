@@ -1,0 +1,177 @@
+"""Fixed-size sketches that keep per-account state bounded whatever the volume.
+
+Each sketch has `add`, `merge` and plain-data `to_state`/`from_state`; the maths is
+in module-level functions so it can be tested on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from hashlib import blake2b
+from typing import Any
+
+
+def hash64(value: int | str) -> int:
+    data = value.encode() if isinstance(value, str) else value.to_bytes(8, "little", signed=False)
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "little")
+
+
+def _mix(value: int) -> int:
+    """SplitMix64 finaliser: spreads an already-hashed 64-bit int over all bits, cheaply."""
+    z = (value + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return z ^ (z >> 31)
+
+
+class HyperLogLog:
+    """Distinct count in 2**p bytes (Flajolet et al. 2007), with the small-range correction.
+
+    >>> h = HyperLogLog()
+    >>> for i in range(1000): h.add(i)
+    >>> 900 < h.count() < 1100
+    True
+    """
+
+    __slots__ = ("p", "registers")
+
+    def __init__(self, p: int = 7) -> None:
+        if not 4 <= p <= 12:
+            raise ValueError(f"HyperLogLog precision p={p} must be within 4..12")
+        self.p = p
+        self.registers = bytearray(1 << p)
+
+    def add(self, value: int) -> None:
+        """Add an item given as an int hash (strings: pass `hash64(s)`)."""
+        h = _mix(value)
+        idx = h >> (64 - self.p)
+        rest = (h << self.p) & 0xFFFFFFFFFFFFFFFF
+        rank = 64 - self.p + 1 if rest == 0 else 65 - rest.bit_length()
+        if rank > self.registers[idx]:
+            self.registers[idx] = rank
+
+    def count(self) -> float:
+        m = len(self.registers)
+        alpha = 0.7213 / (1 + 1.079 / m)
+        est = alpha * m * m / sum(2.0**-r for r in self.registers)
+        zeros = self.registers.count(0)
+        if est <= 2.5 * m and zeros:
+            return m * math.log(m / zeros)
+        return est
+
+    def merge(self, other: HyperLogLog) -> None:
+        self.registers = bytearray(map(max, self.registers, other.registers))
+
+    def to_state(self) -> dict[str, Any]:
+        return {"p": self.p, "registers": self.registers.hex()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> HyperLogLog:
+        h = cls(int(state["p"]))
+        h.registers = bytearray.fromhex(state["registers"])
+        return h
+
+
+class SpaceSaving:
+    """The k most frequent keys and their approximate counts (Metwally et al. 2005).
+
+    >>> s = SpaceSaving(2)
+    >>> for key in [1, 1, 1, 2, 3, 1]: s.add(key)
+    >>> s.top(1)
+    [(1, 4)]
+    """
+
+    __slots__ = ("capacity", "counts", "total")
+
+    def __init__(self, capacity: int = 16) -> None:
+        self.capacity = capacity
+        self.counts: dict[int, int] = {}
+        self.total = 0
+
+    def add(self, key: int, weight: int = 1) -> None:
+        self.total += weight
+        if key in self.counts or len(self.counts) < self.capacity:
+            self.counts[key] = self.counts.get(key, 0) + weight
+            return
+        victim = min(self.counts, key=self.counts.__getitem__)
+        self.counts[key] = self.counts.pop(victim) + weight
+
+    def top(self, k: int | None = None) -> list[tuple[int, int]]:
+        ranked = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ranked if k is None else ranked[:k]
+
+    def share(self, k: int = 1) -> float:
+        """Fraction of all weight carried by the k heaviest keys."""
+        return sum(c for _, c in self.top(k)) / self.total if self.total else 0.0
+
+    def merge(self, other: SpaceSaving) -> None:
+        for key, c in other.counts.items():
+            self.counts[key] = self.counts.get(key, 0) + c
+        self.total += other.total
+        if len(self.counts) > self.capacity:
+            self.counts = dict(self.top(self.capacity))
+
+    def to_state(self) -> dict[str, Any]:
+        return {"capacity": self.capacity, "total": self.total, "counts": list(self.counts.items())}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> SpaceSaving:
+        s = cls(int(state["capacity"]))
+        s.total = int(state["total"])
+        s.counts = {int(k): int(c) for k, c in state["counts"]}
+        return s
+
+
+class RotatingBloom:
+    """Approximate 'seen before?' over the recent past, in a fixed 2 x 2**bits_log2 bits.
+
+    Two generations: when the current one holds `per_generation` items it becomes the
+    previous one and a new one starts, so memory is fixed and old prompts are forgotten.
+    """
+
+    __slots__ = ("bits_log2", "current", "inserted", "per_generation", "previous")
+
+    def __init__(self, bits_log2: int = 15, per_generation: int = 3000) -> None:
+        self.bits_log2 = bits_log2
+        self.per_generation = per_generation
+        self.current = bytearray(1 << (bits_log2 - 3))
+        self.previous = bytearray(1 << (bits_log2 - 3))
+        self.inserted = 0
+
+    def _positions(self, value: int) -> tuple[int, ...]:
+        h = _mix(value)
+        mask = (1 << self.bits_log2) - 1
+        return tuple((h >> (16 * i)) & mask for i in range(4))
+
+    def _has(self, bits: bytearray, positions: tuple[int, ...]) -> bool:
+        return all(bits[p >> 3] & (1 << (p & 7)) for p in positions)
+
+    def seen_then_add(self, value: int) -> bool:
+        """True if `value` was (probably) added before; adds it either way."""
+        pos = self._positions(value)
+        seen = self._has(self.current, pos) or self._has(self.previous, pos)
+        if not self._has(self.current, pos):
+            if self.inserted >= self.per_generation:
+                self.previous, self.current = self.current, bytearray(len(self.current))
+                self.inserted = 0
+            for p in pos:
+                self.current[p >> 3] |= 1 << (p & 7)
+            self.inserted += 1
+        return seen
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "bits_log2": self.bits_log2,
+            "per_generation": self.per_generation,
+            "current": self.current.hex(),
+            "previous": self.previous.hex(),
+            "inserted": self.inserted,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> RotatingBloom:
+        b = cls(int(state["bits_log2"]), int(state["per_generation"]))
+        b.current = bytearray.fromhex(state["current"])
+        b.previous = bytearray.fromhex(state["previous"])
+        b.inserted = int(state["inserted"])
+        return b
