@@ -13,6 +13,7 @@ from rich.table import Table
 
 from distillguard.cli.events_cmd import fail, report_skipped
 from distillguard.detect.baselines import BASELINES
+from distillguard.detect.calibrate import threshold_for
 from distillguard.detect.engine import AccountResult, Analyzer, AnalyzerConfig, CampaignResult
 from distillguard.errors import DistillguardError
 from distillguard.evaluation import Evaluation, evaluate, read_labels, read_scores
@@ -125,6 +126,35 @@ def evaluate_cmd(
     console.print(f"wrote {target}", highlight=False)
 
 
+def calibrate(
+    events: Path = typer.Argument(..., help="Event log of traffic believed benign."),
+    labels: Path | None = typer.Option(
+        None, "--labels", help="Use only the accounts labelled benign here (attack labels unused)."
+    ),
+    target_fpr: float = typer.Option(0.005, help="Share of benign accounts allowed to flag."),
+    margin: float = typer.Option(0.05, help="Added to the benign quantile."),
+    lenient: bool = typer.Option(False, "--lenient", help="Skip and count bad lines."),
+) -> None:
+    """Set the flag threshold from benign traffic alone for a target false-positive rate."""
+    try:
+        analyzer = run_analyzer(events, AnalyzerConfig(), lenient)
+        benign = read_labels(labels) if labels else None
+    except DistillguardError as err:
+        raise fail(err) from None
+    scores = [
+        t.max_score
+        for name, t in analyzer.tracks.items()
+        if benign is None or (name in benign and not benign[name].extraction)
+    ]
+    cal = threshold_for(scores, target_fpr, margin)
+    console.print(
+        f"threshold {cal.threshold:.4f}: at most {target_fpr:.2%} of {cal.benign_accounts} "
+        f"benign accounts reached {cal.quantile_score:.4f}",
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("analyze")(analyze)
     app.command("evaluate")(evaluate_cmd)
+    app.command("calibrate")(calibrate)

@@ -22,7 +22,10 @@ from distillguard.detect.sketches import hash64
 
 @dataclass(frozen=True, slots=True)
 class LinkConfig:
-    max_df: float = 0.1  # drop tokens held by more than this share of accounts
+    # A token held by more than max(min_df_cap, max_df * accounts) accounts is generic
+    # (a default system prompt, a popular client) and says nothing about coordination.
+    max_df: float = 0.15
+    min_df_cap: int = 25
     min_jaccard: float = 0.3
     min_kinds: int = 2
     min_members: int = 3
@@ -56,7 +59,7 @@ def link(fingerprints: Mapping[str, set[str]], config: LinkConfig | None = None)
     """Groups of at least `min_members` accounts linked by shared distinctive tokens."""
     cfg = config or LinkConfig()
     df = Counter(t for tokens in fingerprints.values() for t in tokens)
-    cap = max(cfg.min_members, cfg.max_df * len(fingerprints))
+    cap = max(cfg.min_df_cap, cfg.max_df * len(fingerprints))
     kept = {a: {t for t in toks if df[t] <= cap and df[t] >= 2} for a, toks in fingerprints.items()}
     kept = {a: toks for a, toks in kept.items() if len(toks) >= cfg.min_kinds}
     lsh = MinHashLSH(threshold=cfg.min_jaccard, num_perm=cfg.num_perm)

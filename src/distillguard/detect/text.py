@@ -71,7 +71,10 @@ def skeleton(text: str) -> str:
     because templates put the variable slots (passages, questions) after a fixed
     instruction and between fixed labels.
     """
-    head = " ".join(words(_DIGITS.sub("0", text[:200].lower()))[:6])
+    first = text[:200].split("\n", 1)[0]
+    if ":" in first:
+        first = first.split(":", 1)[0]
+    head = " ".join(words(_DIGITS.sub("0", first.lower()))[:6])
     labels = ",".join(m.lower().strip() for m in _LABEL.findall(text[:4000])[:8])
     return f"{head}|{labels}"
 

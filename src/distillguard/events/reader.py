@@ -69,9 +69,7 @@ class EventReader:
                     try:
                         event = parse_event(obj)
                     except FieldError as err:
-                        raise EventFormatError(
-                            self.path, lineno, err.field, err.problem
-                        ) from None
+                        raise EventFormatError(self.path, lineno, err.field, err.problem) from None
                     if event.ts < last_ts:
                         raise OutOfOrderError(
                             self.path,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import io
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
@@ -32,9 +33,12 @@ class EventWriter:
     def __init__(self, path: str | Path) -> None:
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[bytes] = (
-            gzip.open(p, "wb", compresslevel=5) if p.suffix == ".gz" else open(p, "wb")
-        )
+        # The file stays open across `write` calls; `close` (or the `with` block) closes it.
+        self._fh: io.BufferedIOBase
+        if p.suffix == ".gz":
+            self._fh = gzip.GzipFile(p, "wb", compresslevel=5)
+        else:
+            self._fh = open(p, "wb")  # noqa: SIM115
         self.written = 0
 
     def write(self, event: Event | Mapping[str, Any]) -> None:

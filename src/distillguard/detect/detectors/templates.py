@@ -77,7 +77,7 @@ class TemplateDetector:
         return {
             "n": self.n,
             "heavy": self.heavy.to_state(),
-            "cued": list(self.cued.items()),
+            "cued": [list(kv) for kv in self.cued.items()],
             "distinct": self.distinct.to_state(),
             "systems": self.systems.to_state(),
         }

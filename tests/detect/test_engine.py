@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from distillguard.detect.engine import Analyzer, AnalyzerConfig
+from distillguard.events import Event
+
+
+def cot_harvest(make_event: Callable[..., Event], account: str, t0: float, n: int, gap: float,
+                ip: str = "203.0.113.5", seed: int = 0) -> list[Event]:
+    rng = random.Random(seed)
+    return [
+        make_event(
+            t0 + i * gap,
+            account=account,
+            system="You are an AI assistant. Think step-by-step and justify your steps.",
+            user=f"Question: {rng.random()} {rng.choice(['how', 'why'])} do tides work?\nAnswer:",
+            completion_tokens=700,
+            ip=ip,
+        )
+        for i in range(n)
+    ]
+
+
+def support_chat(make_event: Callable[..., Event], account: str, t0: float, n: int,
+                 gap: float, seed: int = 1) -> list[Event]:
+    rng = random.Random(seed)
+    return [
+        make_event(
+            t0 + i * gap,
+            account=account,
+            system="You are the Acme bank assistant.",
+            user=f"my card {rng.randrange(9999)} was charged twice, what now?",
+            history=rng.choice([0, 1, 3]),
+            completion_tokens=60,
+            ip=f"192.0.2.{rng.randrange(250)}",
+        )
+        for i in range(n)
+    ]
+
+
+def run(events: list[Event], config: AnalyzerConfig | None = None) -> Analyzer:
+    analyzer = Analyzer(config)
+    for ev in sorted(events, key=lambda e: e.ts):
+        analyzer.process(ev)
+    return analyzer
+
+
+def test_flags_harvester_not_support_bot_with_reasons(make_event) -> None:
+    t0 = 1.8e9
+    events = cot_harvest(make_event, "harvester", t0, 400, 30) + support_chat(
+        make_event, "bank", t0, 2000, 6
+    )
+    accounts, _ = run(events).results()
+    by = {a.account: a for a in accounts}
+    assert by["harvester"].flagged and by["harvester"].first_flag_index is not None
+    assert by["harvester"].first_flag_index <= 100
+    assert any("step-by-step" in r for r in by["harvester"].reasons)
+    assert not by["bank"].flagged
+    assert by["bank"].score < by["harvester"].score
+
+
+def test_decisions_use_no_look_ahead(make_event) -> None:
+    """The score after event i is the same whether or not later events exist."""
+    t0 = 1.8e9
+    events = sorted(
+        cot_harvest(make_event, "h", t0, 150, 20) + support_chat(make_event, "b", t0, 300, 10),
+        key=lambda e: e.ts,
+    )
+    full = Analyzer()
+    scores_full = [full.process(e) for e in events]
+    cut = 200
+    part = Analyzer()
+    scores_part = [part.process(e) for e in events[:cut]]
+    assert scores_part == scores_full[:cut]
+
+
+def test_hydra_members_are_caught_through_their_campaign(make_event) -> None:
+    """Twelve low-volume accounts sharing a template and an address range form a campaign."""
+    t0 = 1.8e9
+    events: list[Event] = []
+    for m in range(12):
+        events += cot_harvest(make_event, f"hydra{m:02d}", t0 + m * 7, 25, 900,
+                              ip=f"203.0.113.{m + 10}", seed=m)
+    for b in range(6):
+        events += support_chat(make_event, f"bank{b}", t0, 300, 80, seed=100 + b)
+    analyzer = run(events, AnalyzerConfig(link_every_s=1800))
+    accounts, campaigns = analyzer.results()
+    hydra = [a for a in accounts if a.account.startswith("hydra")]
+    hydra_names = {a.account for a in hydra}
+    assert hydra_names in [set(c.members) for c in campaigns]
+    for c in campaigns:  # the banks share a prompt and a network: an org, linked but benign
+        assert set(c.members) == hydra_names or not set(c.members) & hydra_names
+    assert all(a.flagged for a in hydra)
+    alone = Analyzer(AnalyzerConfig(linking=False))
+    for ev in sorted(events, key=lambda e: e.ts):
+        alone.process(ev)
+    solo = [a for a in alone.results()[0] if a.account.startswith("hydra")]
+    assert sum(a.flagged for a in solo) < len(solo)
+    assert not any(a.flagged for a in accounts if a.account.startswith("bank"))
