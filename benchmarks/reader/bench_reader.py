@@ -31,20 +31,20 @@ import orjson
 from distillguard.events import EventReader, format_ts
 
 HERE = Path(__file__).resolve().parent
-WORK = HERE / "work"
 SEED = 20261126
 CHECKPOINTS = (0.10, 0.50, 1.00)
 
-_WORDS = (
-    "the model answer explain step by step why how what proof theorem lemma function code "
-    "python rust sort list array graph tree node edge cost loss gradient token sequence "
-    "attention layer weight bias matrix vector tensor batch epoch learning rate optimizer "
-    "chemistry protein molecule reaction energy orbital bond acid base solution equation "
-    "history empire war treaty king revolution economy market price demand supply trade "
-    "write story poem character plot scene dialogue chapter summary translate french german "
-    "therefore because however consider suppose assume given then thus hence finally first "
-    "second third example case result value number integer prime divisor sum product limit"
-).split()
+_VOCABULARY = """
+the model answer explain step by step why how what proof theorem lemma function code
+python rust sort list array graph tree node edge cost loss gradient token sequence
+attention layer weight bias matrix vector tensor batch epoch learning rate optimizer
+chemistry protein molecule reaction energy orbital bond acid base solution equation
+history empire war treaty king revolution economy market price demand supply trade write
+story poem character plot scene dialogue chapter summary translate french german
+therefore because however consider suppose assume given then thus hence finally first
+second third example case result value number integer prime divisor sum product limit
+"""
+_WORDS = _VOCABULARY.split()
 _SYSTEMS = [
     "You are a helpful assistant.",
     "You are an expert mathematician. Show every step of your reasoning.",
@@ -128,7 +128,7 @@ def generate(path: Path, size_mb: int) -> int:
     corpus = _corpus(rng)
     target = size_mb * 1_000_000
     ts = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
-    tmp = path.with_suffix(".partial")
+    tmp = path.with_name(path.name + ".partial")
     written = count = 0
     with open(tmp, "wb", buffering=1 << 20) as fh:
         while written < target:
@@ -141,10 +141,10 @@ def generate(path: Path, size_mb: int) -> int:
     return count
 
 
-def cached_file(size_mb: int, gz: bool) -> Path:
+def cached_file(work: Path, size_mb: int, gz: bool) -> Path:
     """The cached plain or gzip file of ~size_mb uncompressed, generated if absent."""
-    WORK.mkdir(parents=True, exist_ok=True)
-    plain = WORK / f"events-{size_mb}mb-s{SEED}.jsonl"
+    work.mkdir(parents=True, exist_ok=True)
+    plain = work / f"events-{size_mb}mb-s{SEED}.jsonl"
     if not plain.exists():
         print(f"generating {plain.name} ...", file=sys.stderr, flush=True)
         generate(plain, size_mb)
@@ -153,7 +153,7 @@ def cached_file(size_mb: int, gz: bool) -> Path:
     packed = plain.with_name(plain.name + ".gz")
     if not packed.exists():
         print(f"compressing {packed.name} ...", file=sys.stderr, flush=True)
-        tmp = packed.with_suffix(".partial")
+        tmp = packed.with_name(packed.name + ".partial")
         with open(plain, "rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
         tmp.rename(packed)
@@ -168,12 +168,12 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB on Linux
 
 
 def count_lines(path: Path) -> int:
     with open(path, "rb") as fh:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b""))
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
 
 
 @dataclass
@@ -209,6 +209,12 @@ def measure(label: str, path: Path, total: int) -> Run:
     return Run(label, path, n, seconds, marks)
 
 
+def best_of(repeat: int, label: str, path: Path, total: int) -> Run:
+    return min(
+        (measure(label, path, total) for _ in range(max(1, repeat))), key=lambda r: r.seconds
+    )
+
+
 def orjson_ceiling(path: Path) -> float:
     """Lines/s of bare `orjson.loads` over the same file: what the reader cannot beat."""
     start = time.perf_counter()
@@ -236,56 +242,85 @@ def machine() -> list[str]:
         f"- CPU: {cpu}",
         f"- Python: {platform.python_version()}, orjson {orjson.__version__}",
         f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        "- load average before the run: {:.2f} {:.2f} {:.2f}".format(*LOAD_BEFORE),
     ]
+
+
+TARGET = 50_000  # events/s on one core
+LOAD_BEFORE = os.getloadavg()
 
 
 def render(command: str, runs: list[Run], ceiling: float) -> str:
     out = ["# EventReader benchmark", "", "## Machine", *machine(), "", "## Command", ""]
     out += [f"    {command}", "", "## Throughput (one core, strict reader, warm page cache)", ""]
-    out += ["| file | size | events | seconds | events/s | MB/s (uncompressed) |", "|---|---|---|---|---|---|"]
+    out += ["Best of the repeated passes (other work on a shared machine only slows a pass).", ""]
+    out += [
+        "| file | on disk | JSONL | events | bytes/event | seconds | events/s | MB/s of JSONL |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in runs:
-        size = r.path.stat().st_size / 1e6
-        raw = size if r.path.suffix != ".gz" else r.path.with_suffix("").stat().st_size / 1e6
+        disk = r.path.stat().st_size
+        jsonl = disk if r.path.suffix != ".gz" else r.path.with_suffix("").stat().st_size
         out.append(
-            f"| {r.label} | {size:,.0f} MB | {r.events:,} | {r.seconds:.1f} | "
-            f"{r.rate:,.0f} | {raw / r.seconds:,.0f} |"
+            f"| {r.label} | {disk / 1e6:,.1f} MB | {jsonl / 1e6:,.1f} MB | {r.events:,} | "
+            f"{jsonl / r.events:,.0f} | {r.seconds:.1f} | {r.rate:,.0f} | "
+            f"{jsonl / 1e6 / r.seconds:,.0f} |"
         )
-    out += ["", f"Bare `orjson.loads` over the plain file: {ceiling:,.0f} lines/s (the ceiling).", ""]
-    out += ["## Memory while streaming", "", "| file | at | events read | RSS MB | peak RSS MB |"]
-    out.append("|---|---|---|---|---|")
+    verdicts = ", ".join(f"{r.label} {'met' if r.rate >= TARGET else 'NOT met'}" for r in runs)
+    out += [
+        "",
+        f"Target {TARGET:,} events/s on one core: {verdicts}. Bare `orjson.loads` over the "
+        f"plain file runs at {ceiling:,.0f} lines/s, the ceiling for any reader.",
+        "",
+        "## Memory while streaming",
+        "",
+        "| file | at | events read | RSS MB | peak RSS MB |",
+        "|---|---|---|---|---|",
+    ]
     for r in runs:
         for frac, n, rss, peak in r.marks:
             out.append(f"| {r.label} | {frac:.0%} | {n:,} | {rss:.1f} | {peak:.1f} |")
+    for r in runs:
+        growth = r.marks[-1][2] - r.marks[0][2]
+        out.append(f"\n{r.label}: RSS changed by {growth:+.1f} MB from 10% to 100% of the file.")
     out.append("")
     return "\n".join(out)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> str:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--size-mb", type=int, default=1024, help="plain JSONL size (default 1024)")
-    ap.add_argument("--gz-size-mb", type=int, default=100, help="uncompressed size of the .gz")
+    ap.add_argument("--gz-size-mb", type=int, default=100, help="JSONL size inside the .gz")
+    ap.add_argument("--repeat", type=int, default=3, help="passes per file; the best counts")
     ap.add_argument("--smoke", action="store_true", help="tiny files, for CI")
     ap.add_argument("--results", type=Path, help="where to write the Markdown results")
-    args = ap.parse_args()
+    ap.add_argument("--work", type=Path, default=HERE / "work", help="cache of generated files")
+    args = ap.parse_args(argv)
     if args.smoke:
-        args.size_mb, args.gz_size_mb = 4, 2
-    results = args.results or (WORK / "RESULTS.smoke.md" if args.smoke else HERE / "RESULTS.md")
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, honestly
+        args.size_mb, args.gz_size_mb, args.repeat = 4, 2, 1
+    default = args.work / "RESULTS.smoke.md" if args.smoke else HERE / "RESULTS.md"
+    results = args.results or default
 
-    plain = cached_file(args.size_mb, gz=False)
-    packed = cached_file(args.gz_size_mb, gz=True)
-    runs = [
-        measure("plain .jsonl", plain, count_lines(plain)),
-        measure(".jsonl.gz", packed, count_lines(packed.with_suffix(""))),
-    ]
-    ceiling = orjson_ceiling(plain)
-    command = " ".join([".venv/bin/python", "benchmarks/reader/bench_reader.py", *sys.argv[1:]])
+    plain = cached_file(args.work, args.size_mb, gz=False)
+    packed = cached_file(args.work, args.gz_size_mb, gz=True)
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})  # one core, so the figure is per core
+    try:
+        # count_lines also reads each file once, so both runs start with a warm page cache.
+        runs = [
+            best_of(args.repeat, "plain .jsonl", plain, count_lines(plain)),
+            best_of(args.repeat, ".jsonl.gz", packed, count_lines(packed.with_suffix(""))),
+        ]
+        ceiling = max(orjson_ceiling(plain) for _ in range(args.repeat))
+    finally:
+        os.sched_setaffinity(0, cores)
+    args_text = sys.argv[1:] if argv is None else argv
+    command = " ".join([".venv/bin/python", "benchmarks/reader/bench_reader.py", *args_text])
     text = render(command, runs, ceiling)
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(text)
-    print(text)
+    return text
 
 
 if __name__ == "__main__":
-    main()
+    print(main())

@@ -37,7 +37,10 @@ def event(
             "request": {"model": "m", "messages": messages, **request},
             "response": {
                 "choices": [{"message": {"role": "assistant", "content": "ok"}}],
-                "usage": {"prompt_tokens": len(user) // 4 + 1, "completion_tokens": completion_tokens},
+                "usage": {
+                    "prompt_tokens": len(user) // 4 + 1,
+                    "completion_tokens": completion_tokens,
+                },
             },
         }
     )

@@ -6,16 +6,34 @@ from collections.abc import Callable
 from distillguard.detect.engine import Analyzer, AnalyzerConfig
 from distillguard.events import Event
 
+TEMPLATES = [
+    "Question: why does {} happen?\nAnswer:",
+    "Instruction: summarise {} for a student.\nOutput:",
+    "Solve the following problem: {} apples",
+    "Translate into French and explain your choices: {}",
+    "Premise: {} is true.\nHypothesis: it is false.\nLabel:",
+    "Write a short story about {}",
+    "Given the passage: {}\nQuestion: what is it about?",
+    "Context: {}\nClaim: this is right.\nVerdict:",
+]
 
-def cot_harvest(make_event: Callable[..., Event], account: str, t0: float, n: int, gap: float,
-                ip: str = "203.0.113.5", seed: int = 0) -> list[Event]:
+
+def cot_harvest(
+    make_event: Callable[..., Event],
+    account: str,
+    t0: float,
+    n: int,
+    gap: float,
+    ip: str = "203.0.113.5",
+    seed: int = 0,
+) -> list[Event]:
     rng = random.Random(seed)
     return [
         make_event(
             t0 + i * gap,
             account=account,
             system="You are an AI assistant. Think step-by-step and justify your steps.",
-            user=f"Question: {rng.random()} {rng.choice(['how', 'why'])} do tides work?\nAnswer:",
+            user=rng.choice(TEMPLATES).format(rng.random()),
             completion_tokens=700,
             ip=ip,
         )
@@ -23,8 +41,9 @@ def cot_harvest(make_event: Callable[..., Event], account: str, t0: float, n: in
     ]
 
 
-def support_chat(make_event: Callable[..., Event], account: str, t0: float, n: int,
-                 gap: float, seed: int = 1) -> list[Event]:
+def support_chat(
+    make_event: Callable[..., Event], account: str, t0: float, n: int, gap: float, seed: int = 1
+) -> list[Event]:
     rng = random.Random(seed)
     return [
         make_event(
@@ -55,7 +74,7 @@ def test_flags_harvester_not_support_bot_with_reasons(make_event) -> None:
     accounts, _ = run(events).results()
     by = {a.account: a for a in accounts}
     assert by["harvester"].flagged and by["harvester"].first_flag_index is not None
-    assert by["harvester"].first_flag_index <= 100
+    assert by["harvester"].first_flag_index <= 200
     assert any("step-by-step" in r for r in by["harvester"].reasons)
     assert not by["bank"].flagged
     assert by["bank"].score < by["harvester"].score
@@ -81,8 +100,9 @@ def test_hydra_members_are_caught_through_their_campaign(make_event) -> None:
     t0 = 1.8e9
     events: list[Event] = []
     for m in range(12):
-        events += cot_harvest(make_event, f"hydra{m:02d}", t0 + m * 7, 25, 900,
-                              ip=f"203.0.113.{m + 10}", seed=m)
+        events += cot_harvest(
+            make_event, f"hydra{m:02d}", t0 + m * 7, 25, 900, ip=f"203.0.113.{m + 10}", seed=m
+        )
     for b in range(6):
         events += support_chat(make_event, f"bank{b}", t0, 300, 80, seed=100 + b)
     analyzer = run(events, AnalyzerConfig(link_every_s=1800))

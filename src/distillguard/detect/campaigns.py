@@ -5,7 +5,8 @@ Each account's fingerprint is a small token set (heavy templates, system prompts
 prompt, a popular client library) say nothing and are dropped. MinHash LSH finds
 candidate pairs in sub-quadratic time; a pair links when its exact Jaccard is high
 enough and the shared tokens span at least two kinds (say, templates and addresses),
-so two products that merely share a system prompt stay apart. Union-find over the
+so two products that merely share a system prompt stay apart, and at least one
+of the kinds must be content (template or system prompt). Union-find over the
 links gives the campaigns.
 """
 
@@ -18,6 +19,11 @@ from dataclasses import dataclass
 from datasketch import MinHash, MinHashLSH
 
 from distillguard.detect.sketches import hash64
+
+# Token kinds: t template, s system prompt, n address range, u user agent. A link
+# needs shared content (t or s): sharing only a NAT and a client library is what the
+# accounts of one honest organisation look like.
+_CONTENT_KINDS = frozenset("ts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +79,12 @@ def link(fingerprints: Mapping[str, set[str]], config: LinkConfig | None = None)
                 continue
             shared = mine & kept[other]
             jaccard = len(shared) / len(mine | kept[other])
-            if jaccard >= cfg.min_jaccard and len({t[0] for t in shared}) >= cfg.min_kinds:
+            kinds = {t[0] for t in shared}
+            if (
+                jaccard >= cfg.min_jaccard
+                and len(kinds) >= cfg.min_kinds
+                and kinds & _CONTENT_KINDS
+            ):
                 uf.union(account, other)
     groups: dict[str, list[str]] = {}
     for account in kept:

@@ -30,6 +30,8 @@ class AnalyzerConfig:
     linking: bool = True
     link: LinkConfig = field(default_factory=LinkConfig)
     detectors: Callable[[], list[Detector]] = default_detectors
+    score_every: int = 8
+    link_min_requests: int = 20  # fewer say too little about an account to link it
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +83,14 @@ class Analyzer:
         track = self.tracks.get(event.account)
         if track is None:
             track = self.tracks[event.account] = _Track(AccountProfile(self.config.detectors()))
-        track.profile.observe(extract(event))
+        profile = track.profile
+        profile.observe(extract(event))
         self.events += 1
-        score = risk(track.profile.detectors)
+        # Scoring every detector costs as much as updating them: past the first requests,
+        # score every `score_every`-th one (first_flag_index is then exact to that step).
+        if profile.n > 256 and profile.n % self.config.score_every:
+            return track.max_score
+        score = risk(profile.detectors)
         if track.campaign is not None:
             score = max(score, self.campaign_scores[track.campaign])
         self._record(track, score)
@@ -97,7 +104,11 @@ class Analyzer:
 
     def relink(self, now: float) -> None:
         """Re-form campaigns from current fingerprints and raise members to the campaign risk."""
-        prints = {a: t.profile.fingerprint() for a, t in self.tracks.items() if t.profile.n >= 5}
+        prints = {
+            a: t.profile.fingerprint()
+            for a, t in self.tracks.items()
+            if t.profile.n >= self.config.link_min_requests
+        }
         groups = link(prints, self.config.link)
         for track in self.tracks.values():
             track.campaign = None
@@ -124,7 +135,10 @@ class Analyzer:
             if t.campaign is not None:
                 n = len(self.campaign_members[t.campaign])
                 cs = self.campaign_scores[t.campaign]
-                reasons = (f"member of campaign {t.campaign} ({n} accounts, risk {cs:.2f})", *reasons)
+                reasons = (
+                    f"member of campaign {t.campaign} ({n} accounts, risk {cs:.2f})",
+                    *reasons,
+                )
             accounts.append(
                 AccountResult(
                     account=name,
@@ -142,7 +156,10 @@ class Analyzer:
             merged = assess(profiles[0].merged_detectors(profiles[1:]))
             campaigns.append(
                 CampaignResult(
-                    cid, tuple(members), round(merged.score, 6), merged.reasons,
+                    cid,
+                    tuple(members),
+                    round(merged.score, 6),
+                    merged.reasons,
                     self.campaign_first_ts[cid],
                 )
             )

@@ -61,16 +61,18 @@ def extract(event: Event) -> RequestFeatures:
     lowered = user[:3000].lower()
     tokens = text.words(lowered)
     cues = lowered + "\n" + system[:1500].lower()
+    found = text.cues(cues)
+    rubric = "rubric" in found
     return RequestFeatures(
         ts=event.ts,
         prompt=text.stable_hash(convo),
         template=text.stable_hash(text.skeleton(user)),
         system=text.stable_hash(system) if system else 0,
         simhash=text.simhash(tokens),
-        cot=text.COT.search(cues) is not None,
-        rubric=text.RUBRIC.search(cues) is not None,
-        agentic=bool(req.tools) or text.AGENT.search(cues) is not None,
-        area=text.area(lowered, tokens),
+        cot="cot" in found,
+        rubric=rubric,
+        agentic=bool(req.tools) or "agentic" in found,
+        area=text.area(lowered, tokens, rubric),
         turns=max(1, req.turns),
         prompt_tokens=prompt_tokens,
         completion_tokens=completion,

@@ -35,8 +35,8 @@ RING = 64
 def default_detectors() -> list[Detector]:
     return [
         ElicitationDetector("cot"),
-        ElicitationDetector("rubric", 0.15, 0.5),
-        ElicitationDetector("agentic", 0.3, 0.7),
+        ElicitationDetector("rubric"),
+        ElicitationDetector("agentic", 0.1, 0.4),
         ProbeDetector(),
         HarvestDetector(),
         TemplateDetector(),
@@ -89,10 +89,12 @@ class AccountProfile:
     def fingerprint(self) -> set[str]:
         """Tokens that coordinated accounts share: templates, system prompts, nets, agents."""
         tokens: set[str] = set()
+        # Only content that carries much of the account's traffic: a hydra's members run
+        # one harvest through one scaffold, while colleagues share a prompt now and then.
         for d in self.detectors:
             if isinstance(d, TemplateDetector):
-                tokens.update(f"t{k:x}" for k, c in d.heavy.top(8) if c >= 3)
-        tokens.update(f"s{k:x}" for k, _ in self.systems.top(4))
+                tokens.update(f"t{k:x}" for k, c in d.heavy.top(8) if c >= max(5, 0.1 * self.n))
+        tokens.update(f"s{k:x}" for k, c in self.systems.top(4) if c >= 0.3 * self.n)
         tokens.update(f"n{k:x}" for k, _ in self.nets.top(4))
         tokens.update(f"u{k:x}" for k, _ in self.uas.top(2))
         return tokens

@@ -39,5 +39,7 @@ def assess(detectors: Sequence[Detector], top: int = 3) -> Assessment:
     signals: list[Signal] = sorted(
         (d.explain() for d in detectors), key=lambda s: s.score, reverse=True
     )
-    reasons = tuple(f"{s.reason} [{s.detector} {s.score:.2f}]" for s in signals[:top] if s.score >= 0.05)
+    reasons = tuple(
+        f"{s.reason} [{s.detector} {s.score:.2f}]" for s in signals[:top] if s.score >= 0.05
+    )
     return Assessment(risk(detectors), reasons)

@@ -112,7 +112,11 @@ class SpaceSaving:
             self.counts = dict(self.top(self.capacity))
 
     def to_state(self) -> dict[str, Any]:
-        return {"capacity": self.capacity, "total": self.total, "counts": [list(kv) for kv in self.counts.items()]}
+        return {
+            "capacity": self.capacity,
+            "total": self.total,
+            "counts": [list(kv) for kv in self.counts.items()],
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> SpaceSaving:

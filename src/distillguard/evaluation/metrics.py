@@ -96,8 +96,9 @@ def evaluate(scores: dict[str, dict[str, Any]], labels: dict[str, Label]) -> Eva
     ]
     campaigns: dict[str, list[str]] = defaultdict(list)
     for a in pos:
-        if labels[a].campaign:
-            campaigns[labels[a].campaign].append(a)
+        campaign = labels[a].campaign
+        if campaign:
+            campaigns[campaign].append(a)
     both = len(set(y)) == 2
     return Evaluation(
         accounts=len(names),

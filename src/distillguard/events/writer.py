@@ -46,6 +46,11 @@ class EventWriter:
         self._fh.write(orjson.dumps(obj, default=_default) + b"\n")
         self.written += 1
 
+    def write_line(self, line: bytes) -> None:
+        """Append one event already serialised as JSON (no newline), as a converter holds it."""
+        self._fh.write(line + b"\n")
+        self.written += 1
+
     def close(self) -> None:
         self._fh.close()
 

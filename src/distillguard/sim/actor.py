@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from distillguard.sim.prompts import PromptBank
 from distillguard.sim.rates import RateModel, cap_per_day
 from distillguard.sim.responses import Reply, Responder
 
+T = TypeVar("T")
 REASONING_MODEL = "m-reason"
 EFFORTS = ("low", "medium", "high")
 
@@ -54,7 +56,7 @@ class Actor:
 
     kind: ClassVar[str] = ""
     label: ClassVar[str] = "benign"
-    shape: ClassVar[str] = "diurnal"
+    shape: str = "diurnal"  # instances may change it in setup()
     # Requests per day, (low, high) per variant; drawn log-uniformly per account.
     per_day_range: ClassVar[tuple[tuple[float, float], tuple[float, float]]] = (
         (100.0, 1000.0),
@@ -109,15 +111,22 @@ class Actor:
         reply = self.ctx.responder.reply(self.rng, request, endpoint=endpoint, **kw)
         return Turn(request, reply, endpoint)
 
-    def pick(self, pool: tuple[Any, ...] | list[Any]) -> Any:
+    def pick(self, pool: Sequence[T]) -> T:
         return pool[self.rng.randrange(len(pool))]
 
     # -- the event ---------------------------------------------------------------------
-    def event(self, ts: float) -> dict[str, Any]:
-        if self.identity is None:
+    @property
+    def account(self) -> str:
+        return self._identity().account
+
+    def _identity(self) -> Identity:
+        if self.identity is None:  # reseller customers have none; they never write events
             raise RuntimeError(f"{type(self).__name__} has no identity; it cannot be an account")
+        return self.identity
+
+    def event(self, ts: float) -> dict[str, Any]:
+        ident = self._identity()
         t = self.turn()
-        ident = self.identity
         ev: dict[str, Any] = {
             "ts": format_ts(ts),
             "account": ident.account,

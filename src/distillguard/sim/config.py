@@ -14,7 +14,14 @@ from distillguard.errors import DistillguardError
 SCENARIOS = ("standard", "holdout")
 MAX_DAYS = 14  # the ServeGen client traces cover 14 days; longer runs would repeat them
 
-BENIGN_KINDS = ("consumer_chat", "support_bot", "rag_app", "benchmark_runner", "batch", "researcher")
+BENIGN_KINDS = (
+    "consumer_chat",
+    "support_bot",
+    "rag_app",
+    "benchmark_runner",
+    "batch",
+    "researcher",
+)
 EXTRACTION_KINDS = (
     "broad_harvest",
     "cot_harvest",
@@ -103,13 +110,13 @@ STANDARD = Mix(
         "rag_app": 0.11,
         "benchmark_runner": 0.06,
         "batch": 0.035,
-        "researcher": 0.245,
+        "researcher": 0.235,
         "broad_harvest": 0.03,
         "cot_harvest": 0.025,
         "capability_harvest": 0.02,
         "rubric_grading": 0.02,
         "logit_probe": 0.015,
-        "hydra": 0.16,
+        "hydra": 0.17,
         "reseller": 0.015,
         "evasive": 0.025,
     },

@@ -14,22 +14,50 @@ from functools import lru_cache
 from distillguard.sim.prompts import PromptBank
 
 TOPICS = (
-    "the French Revolution", "photosynthesis", "black holes", "the stock market",
-    "climate change", "the human immune system", "machine learning", "the Roman Empire",
-    "volcanoes", "electric cars", "sourdough bread", "jazz music", "the water cycle",
-    "quantum computing", "the Great Barrier Reef", "inflation", "chess openings",
-    "the printing press", "honey bees", "plate tectonics", "marathon training",
-    "renewable energy", "the Silk Road", "coffee roasting", "cryptography",
+    "the French Revolution",
+    "photosynthesis",
+    "black holes",
+    "the stock market",
+    "climate change",
+    "the human immune system",
+    "machine learning",
+    "the Roman Empire",
+    "volcanoes",
+    "electric cars",
+    "sourdough bread",
+    "jazz music",
+    "the water cycle",
+    "quantum computing",
+    "the Great Barrier Reef",
+    "inflation",
+    "chess openings",
+    "the printing press",
+    "honey bees",
+    "plate tectonics",
+    "marathon training",
+    "renewable energy",
+    "the Silk Road",
+    "coffee roasting",
+    "cryptography",
 )
 ASKS = (
-    "What is {t}?", "Explain {t} in simple terms.", "Why does {t} matter?",
-    "Give me three facts about {t}.", "How would you teach {t} to a child?",
-    "What are common misconceptions about {t}?", "Summarize the history of {t}.",
-    "Write a short poem about {t}.", "Compare {t} with something from everyday life.",
+    "What is {t}?",
+    "Explain {t} in simple terms.",
+    "Why does {t} matter?",
+    "Give me three facts about {t}.",
+    "How would you teach {t} to a child?",
+    "What are common misconceptions about {t}?",
+    "Summarize the history of {t}.",
+    "Write a short poem about {t}.",
+    "Compare {t} with something from everyday life.",
 )
 FOLLOW_UPS = (
-    "Can you make that shorter?", "Give me an example.", "Why is that?",
-    "Rewrite it for a ten-year-old.", "What should I read next?", "Is that always true?",
+    "Can you make that shorter?",
+    "Give me an example.",
+    "Why is that?",
+    "Rewrite it for a ten-year-old.",
+    "What should I read next?",
+    "Is that always true?",
 )
 SUPPORT = (
     ("I still have not received my card", "card_arrival"),
@@ -43,9 +71,11 @@ SUPPORT = (
 )
 SUPPORT_TAILS = ("", " Please help.", " It has been a week.", " This is urgent.", " Thanks.")
 CODE_TASKS = (
-    "Write a function that reverses a {x}.", "Implement binary search over a sorted {x}.",
+    "Write a function that reverses a {x}.",
+    "Implement binary search over a sorted {x}.",
     "Write a Python class for a {x} with add and remove methods.",
-    "Find the bug in this function that sums a {x}.", "Convert this {x} to JSON.",
+    "Find the bug in this function that sums a {x}.",
+    "Convert this {x} to JSON.",
 )
 CODE_THINGS = ("list", "string", "linked list", "dictionary", "queue", "matrix", "tree")
 SUBJECTS = ("high_school_physics", "world_history", "college_biology", "econometrics")
@@ -72,16 +102,25 @@ def builtin_bank() -> PromptBank:
         for task in _cross(CODE_TASKS, CODE_THINGS, "x")
     )
     mmlu = tuple(
-        (SUBJECTS[i % len(SUBJECTS)], f"Which statement about {t} is correct?",
-         (f"{t} is A", f"{t} is B", f"{t} is C", f"{t} is D"), i % 4)
+        (
+            SUBJECTS[i % len(SUBJECTS)],
+            f"Which statement about {t} is correct?",
+            (f"{t} is A", f"{t} is B", f"{t} is C", f"{t} is D"),
+            i % 4,
+        )
         for i, t in enumerate(TOPICS * 4)
     )
     gsm8k = tuple(
-        (f"Sam has {a} apples and buys {b} more bags of {c}. How many apples does he have?",
-         f"He buys {b}*{c}={b * c} apples.\nSo he has {a}+{b * c}={a + b * c}.\n#### {a + b * c}")
+        (
+            f"Sam has {a} apples and buys {b} more bags of {c}. How many apples does he have?",
+            f"He buys {b}*{c}={b * c} apples.\nSo he has {a}+{b * c}={a + b * c}."
+            f"\n#### {a + b * c}",
+        )
         for a, b, c in itertools.product((3, 7, 12, 20), (2, 4, 5), (6, 10, 12))
     )
-    support = [(q + tail, intent) for (q, intent), tail in itertools.product(SUPPORT, SUPPORT_TAILS)]
+    support = [
+        (q + tail, intent) for (q, intent), tail in itertools.product(SUPPORT, SUPPORT_TAILS)
+    ]
     return PromptBank(
         nq=tuple((q.lower().rstrip("?"), "see the answer") for q in questions[:120]),
         clinc=tuple(q.lower() for q in questions[120:]),

@@ -13,8 +13,19 @@ from typing import Any
 from distillguard.sim.actor import Actor, Turn
 
 APP_NAMES = ("Nova", "Pip", "Sage", "Echo", "Juniper", "Atlas", "Milo", "Iris", "Quill", "Orbit")
-COMPANIES = ("Brightline", "Cobalt Labs", "Fernway", "Halcyon", "Lumen & Co", "Northwind",
-             "Parcelly", "Quaystone", "Redfern Bank", "Tidewater", "Vantage Mobile")
+COMPANIES = (
+    "Brightline",
+    "Cobalt Labs",
+    "Fernway",
+    "Halcyon",
+    "Lumen & Co",
+    "Northwind",
+    "Parcelly",
+    "Quaystone",
+    "Redfern Bank",
+    "Tidewater",
+    "Vantage Mobile",
+)
 CHAT_SYSTEM = (
     (  # standard
         "You are {name}, the friendly assistant inside the {company} app. Keep answers short "
@@ -30,10 +41,17 @@ CHAT_SYSTEM = (
     ),
 )
 FOLLOW_UPS = (
-    "Can you make that shorter?", "Thanks! Can you give me an example?", "Why is that?",
-    "ok and what about the second point", "Can you explain it more simply?",
-    "What would you recommend?", "Is that still true today?", "can you put that in a table",
-    "Great, now write it as an email.", "hmm I don't think that's right", "Tell me more.",
+    "Can you make that shorter?",
+    "Thanks! Can you give me an example?",
+    "Why is that?",
+    "ok and what about the second point",
+    "Can you explain it more simply?",
+    "What would you recommend?",
+    "Is that still true today?",
+    "can you put that in a table",
+    "Great, now write it as an email.",
+    "hmm I don't think that's right",
+    "Tell me more.",
 )
 
 
@@ -48,8 +66,11 @@ class ConsumerChat(Actor):
         r = self.rng
         template = self.pick(CHAT_SYSTEM[self.ctx.variant])
         self.system = template.format(name=self.pick(APP_NAMES), company=self.pick(COMPANIES))
-        self.params = {"temperature": r.choice((0.7, 0.8, 1.0)), "stream": r.random() < 0.6,
-                       "max_tokens": r.choice((None, 1024, 2048))}
+        self.params = {
+            "temperature": r.choice((0.7, 0.8, 1.0)),
+            "stream": r.random() < 0.6,
+            "max_tokens": r.choice((None, 1024, 2048)),
+        }
         self.open: list[dict[str, Any]] = []  # conversations: messages + turns left
 
     def _opening(self) -> tuple[str, str | None, str | None]:
@@ -146,7 +167,9 @@ class SupportBot(Actor):
         lines = []
         for t in topics:
             topic = t.replace("_", " ")
-            lines.append(f"- [{t}] " + POLICY[zlib.crc32(t.encode()) % len(POLICY)].format(topic=topic))
+            lines.append(
+                f"- [{t}] " + POLICY[zlib.crc32(t.encode()) % len(POLICY)].format(topic=topic)
+            )
         return "\n".join(lines)
 
     def turn(self) -> Turn:
@@ -165,14 +188,20 @@ class SupportBot(Actor):
         return t
 
 
-SUPPORT_FOLLOW_UPS = ("That didn't help.", "How long will that take?", "ok thanks",
-                      "Can I talk to a human?", "And if that doesn't work?", "what fees apply?")
+SUPPORT_FOLLOW_UPS = (
+    "That didn't help.",
+    "How long will that take?",
+    "ok thanks",
+    "Can I talk to a human?",
+    "And if that doesn't work?",
+    "what fees apply?",
+)
 
 RAG_SYSTEM = (
     "You answer questions for the {company} knowledge base. Use only the context passages. "
     "Cite them as [1], [2]. If the answer is not in the context, say you don't know.",
     "Answer the question based on the context below. Keep the answer short and factual. "
-    "Respond \"I don't know\" if the context is insufficient. (Knowledge base: {company})",
+    'Respond "I don\'t know" if the context is insufficient. (Knowledge base: {company})',
 )
 
 
@@ -225,22 +254,33 @@ class BatchProcessor(Actor):
 
     def setup(self) -> None:
         self.template = self.pick(BATCH_TEMPLATES[self.ctx.variant])
-        self.params = {"temperature": 0.0, "max_tokens": self.rng.choice((16, 32, 64)),
-                       "response_format": {"type": "json_object"} if self.rng.random() < 0.6 else None}
+        self.params = {
+            "temperature": 0.0,
+            "max_tokens": self.rng.choice((16, 32, 64)),
+            "response_format": {"type": "json_object"} if self.rng.random() < 0.6 else None,
+        }
         self.sources = ("bitext", "banking", "clinc")
 
     def turn(self) -> Turn:
         b, src = self.ctx.bank, self.pick(self.sources)
-        text = self.pick(b.bitext)[0] if src == "bitext" else (
-            self.pick(b.banking)[0] if src == "banking" else self.pick(b.clinc))
+        text = (
+            self.pick(b.bitext)[0]
+            if src == "bitext"
+            else (self.pick(b.banking)[0] if src == "banking" else self.pick(b.clinc))
+        )
         cat = CATEGORIES[zlib.crc32(text.encode()) % len(CATEGORIES)]
         messages = [{"role": "user", "content": self.template.format(text=text)}]
         answer = f'{{"category": "{cat}", "urgency": "low"}}'
         return self.ask(self.chat(messages, **self.params), answer=answer, lengths="code")
 
 
-RESEARCH_SYSTEMS = (None, None, "You are a helpful assistant.", "You are a careful scientist.",
-                    "Answer as briefly as possible.")
+RESEARCH_SYSTEMS = (
+    None,
+    None,
+    "You are a helpful assistant.",
+    "You are a careful scientist.",
+    "Answer as briefly as possible.",
+)
 
 
 class Researcher(Actor):
@@ -272,7 +312,8 @@ class Researcher(Actor):
             text += "\nLet's think step by step."
         system = self.pick(RESEARCH_SYSTEMS)
         messages = ([{"role": "system", "content": system}] if system else []) + [
-            {"role": "user", "content": text}]
+            {"role": "user", "content": text}
+        ]
         params: dict[str, Any] = {"temperature": r.choice((0.0, 0.2, 0.7, 1.0, 1.3))}
         if r.random() < 0.3:
             params["top_p"] = r.choice((0.9, 0.95))

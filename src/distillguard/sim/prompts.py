@@ -60,6 +60,8 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
+    # Some community prompts exceed csv's default 128 KiB field limit (a process-wide knob).
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 24))
     with open(path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 

@@ -51,7 +51,9 @@ class RateModel:
         return _parametric(rng, shape, n)
 
 
-def _slice(rng: np.random.Generator, trace: ClientTrace, days: int) -> tuple[np.ndarray, np.ndarray]:
+def _slice(
+    rng: np.random.Generator, trace: ClientTrace, days: int
+) -> tuple[np.ndarray, np.ndarray]:
     """A `days`-long slice starting at a day boundary, preferring one with traffic."""
     n = days * WINDOWS_PER_DAY
     rate, cv = trace.rate, trace.cv
@@ -79,7 +81,9 @@ def _parametric(rng: np.random.Generator, shape: str, n: int) -> tuple[np.ndarra
     return rate, np.full(n, 1.2 if shape == "sparse" else 1.0)
 
 
-def spread(rng: np.random.Generator, counts: np.ndarray, cv: np.ndarray, start: float) -> np.ndarray:
+def spread(
+    rng: np.random.Generator, counts: np.ndarray, cv: np.ndarray, start: float
+) -> np.ndarray:
     """Place `counts[w]` arrivals inside window `w` with Gamma gaps of CV `cv[w]`.
 
     The n arrivals of a window are the first n of n+1 normalised cumulative gaps: with

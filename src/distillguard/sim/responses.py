@@ -23,8 +23,15 @@ EFFORT_SCALE = {"low": 1.0, "medium": 2.5, "high": 5.0}
 REASONING_SHARE = 0.85  # reasoning models sometimes answer without a visible trace
 ANSWER_CHARS = 240
 
-OPENERS = ("Sure.", "Here is a short answer.", "Good question.", "In brief:", "Certainly.",
-           "Let me help with that.", "Here you go.")
+OPENERS = (
+    "Sure.",
+    "Here is a short answer.",
+    "Good question.",
+    "In brief:",
+    "Certainly.",
+    "Let me help with that.",
+    "Here you go.",
+)
 BODIES = (
     "The key points are summarised below, with the most important one first.",
     "There are a few parts to this; the main idea is explained step by step.",
@@ -33,8 +40,28 @@ BODIES = (
     "The answer follows, then one example that makes it concrete.",
 )
 # Stand-in token strings (no tokenizer here); only their shape matters to detectors.
-VOCAB = (" the", " a", " of", " to", " and", " is", " in", "A", "B", "C", "D", " yes",
-         " no", ".", ",", " it", " that", " 1", " 2", " 3")
+VOCAB = (
+    " the",
+    " a",
+    " of",
+    " to",
+    " and",
+    " is",
+    " in",
+    "A",
+    "B",
+    "C",
+    "D",
+    " yes",
+    " no",
+    ".",
+    ",",
+    " it",
+    " that",
+    " 1",
+    " 2",
+    " 3",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +126,8 @@ class Responder:
             status = rng.choices([s for s, _ in FAILURES], [w for _, w in FAILURES])[0]
             return Reply(None, status, round(rng.uniform(20, 400), 1), "")
         p_tokens = prompt_tokens(request)
-        text = answer[:ANSWER_CHARS] if answer else filler(_last_user(request))
+        prompt = _last_user(request)
+        text = answer[:ANSWER_CHARS] if answer else filler(prompt)
         limit = request.get("max_tokens") or request.get("max_completion_tokens") or 1 << 16
         effort = request.get("reasoning_effort")
         choices = []
@@ -114,15 +142,20 @@ class Responder:
             message: dict[str, Any] = {"role": "assistant", "content": content}
             if tokens == 1:
                 content = message["content"] = _one_token(request, text)
-            if effort and rng.random() < REASONING_SHARE:
-                reasoning = self.completion(rng, "conv", EFFORT_SCALE.get(effort, 2.0))
-                reasoning_total += reasoning
-                message["reasoning_content"] = f"Let me think. {filler(text)}"
             if tool:
                 message = {"role": "assistant", "content": None, "tool_calls": [_call(rng, tool)]}
                 choice["finish_reason"] = "tool_calls"
-            if request.get("logprobs"):
-                choice["logprobs"] = _logprobs(rng, content, tokens, request.get("top_logprobs"))
+            if effort and rng.random() < REASONING_SHARE:
+                reasoning = self.completion(rng, "conv", EFFORT_SCALE.get(effort, 2.0))
+                reasoning_total += reasoning
+                message["reasoning_content"] = f"Let me think. {filler(prompt)}"
+            asked = request.get("logprobs")
+            if asked is not None and asked is not False:
+                if endpoint == "completions":  # legacy: an integer count of alternatives
+                    choice["logprobs"] = _legacy_logprobs(rng, content, tokens, int(asked))
+                else:
+                    top = request.get("top_logprobs")
+                    choice["logprobs"] = _logprobs(rng, content, tokens, top)
             if endpoint == "completions":
                 choice["text"] = content
             else:
@@ -162,18 +195,37 @@ def _one_token(request: dict[str, Any], text: str) -> str:
 
 def _logprobs(rng: random.Random, content: str, tokens: int, top: Any) -> dict[str, Any]:
     # A few tokens only: the presence and width of logprobs matter, not their length.
+    # Alternatives are listed best first, the sampled token among them, as the API does.
     k = int(top or 0)
     words = content.split()[: min(tokens, 3)] or [content or "."]
     entries = []
     for w in words:
         lp = -round(rng.expovariate(4.0), 4)
-        alts = [{"token": VOCAB[(j * 7 + len(w)) % len(VOCAB)],
-                 "logprob": round(lp - 0.5 - j * rng.uniform(0.2, 1.5), 4)} for j in range(k)]
+        others = [v for v in VOCAB if v.strip() != w.strip()]
+        start = rng.randrange(len(others))
+        alts = [{"token": w, "logprob": lp}] if k else []
+        value = lp
+        for j in range(k - 1):
+            value -= rng.uniform(0.1, 1.5)
+            alts.append({"token": others[(start + j) % len(others)], "logprob": round(value, 4)})
         entries.append({"token": w, "logprob": lp, "top_logprobs": alts})
     return {"content": entries}
 
 
+def _legacy_logprobs(rng: random.Random, content: str, tokens: int, k: int) -> dict[str, Any]:
+    """The completions endpoint's shape: parallel lists, alternatives as token -> logprob."""
+    chat = _logprobs(rng, content, tokens, k)["content"]
+    return {
+        "tokens": [e["token"] for e in chat],
+        "token_logprobs": [e["logprob"] for e in chat],
+        "top_logprobs": [{a["token"]: a["logprob"] for a in e["top_logprobs"]} for e in chat],
+    }
+
+
 def _call(rng: random.Random, tool: str) -> dict[str, Any]:
     args = orjson.dumps({"path": f"src/module_{rng.randrange(40)}.py"}).decode()
-    return {"id": f"call_{rng.getrandbits(48):012x}", "type": "function",
-            "function": {"name": tool, "arguments": args}}
+    return {
+        "id": f"call_{rng.getrandbits(48):012x}",
+        "type": "function",
+        "function": {"name": tool, "arguments": args},
+    }

@@ -12,9 +12,17 @@ class SlotState:
     _state_fields: tuple[str, ...] = ()
 
     def to_state(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._state_fields}
+        return {name: _copy(getattr(self, name)) for name in self._state_fields}
 
     def load_state(self, state: dict[str, Any]) -> None:
         for name in self._state_fields:
-            value = state[name]
-            setattr(self, name, list(value) if isinstance(value, list) else value)
+            setattr(self, name, _copy(state[name]))
+
+
+def _copy(value: Any) -> Any:
+    """Containers are copied so that two detectors never share (and co-mutate) state."""
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value

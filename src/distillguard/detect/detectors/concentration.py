@@ -6,18 +6,19 @@ from distillguard.detect.base import Observation, Signal, pct, ramp
 from distillguard.detect.detectors._state import SlotState
 from distillguard.detect.text import AREA_NAMES
 
-# Areas a distiller pays for: reasoning-heavy output. Support, classification and
-# short factual QA are what products send.
-_VALUABLE = frozenset({"code", "math", "grading", "choice", "writing"})
+# Areas a distiller pays for: reasoning-heavy output. Support, classification, short
+# factual QA and multiple choice (the benchmark format) are what products and
+# evaluators send.
+_VALUABLE = frozenset({"code", "math", "grading", "writing"})
 
 
 class ConcentrationDetector(SlotState):
-    """Share of new prompts in the top valuable capability area."""
+    """Share of new, long-answer prompts in the top valuable capability area."""
 
     __slots__ = ("areas", "novel")
     _state_fields = __slots__
     name = "concentration"
-    CAP = 0.35
+    CAP = 0.25
 
     def __init__(self) -> None:
         self.reset()
@@ -27,7 +28,8 @@ class ConcentrationDetector(SlotState):
         self.areas = {name: 0 for name in AREA_NAMES}
 
     def update(self, obs: Observation) -> None:
-        if obs.novel:
+        # Only long answers count: that is what a distiller buys in its chosen area.
+        if obs.novel and obs.f.completion_tokens + obs.f.reasoning_tokens >= 200:
             self.novel += 1
             self.areas[obs.f.area] = self.areas.get(obs.f.area, 0) + 1
 

@@ -1,11 +1,11 @@
-"""Share of an account's new prompts that elicit a kind of output worth distilling."""
+"""How much an account asks for the kinds of output worth distilling, across many tasks."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from distillguard.detect.base import Observation, Signal, pct, ramp
-from distillguard.detect.detectors._state import SlotState
+from distillguard.detect.sketches import HyperLogLog
 
 Cue = Literal["cot", "rubric", "agentic"]
 
@@ -14,27 +14,33 @@ _WORDS: dict[Cue, str] = {
     "rubric": "ask the model to grade or compare answers",
     "agentic": "carry tool definitions or an agent scaffold",
 }
+# Share of new prompts with the cue in ordinary product traffic; only hits above this
+# base rate count as evidence.
+_BASE_RATE: dict[Cue, float] = {"cot": 0.05, "rubric": 0.02, "agentic": 0.05}
 
 
-class ElicitationDetector(SlotState):
-    """Counts new (not repeated) prompts that carry one cue: CoT, rubric grading or tools.
+class ElicitationDetector:
+    """New (not repeated) prompts that carry one cue: CoT, rubric grading or tools.
 
-    Only new prompts count, because re-sending the same prompts (an evaluation re-run)
-    harvests nothing new. Evidence needs both a high share and enough hits.
+    Three conditions, multiplied: a high share of the account's new prompts; many hits
+    above the base rate of ordinary traffic; and the cue spread over several prompt
+    templates. Re-sent prompts (an evaluation re-run) harvest nothing new and do not
+    count, and an evaluation harness asks for reasoning through one fixed template,
+    where a harvest asks for it across many tasks and formats.
     """
 
-    __slots__ = ("_share", "cue", "hits", "name", "novel")
-    _state_fields = ("hits", "novel")
+    __slots__ = ("_share", "cue", "hits", "name", "novel", "templates")
 
-    def __init__(self, cue: Cue, share_lo: float = 0.2, share_hi: float = 0.6) -> None:
+    def __init__(self, cue: Cue, share_lo: float = 0.05, share_hi: float = 0.25) -> None:
         self.cue = cue
-        self.name = cue
+        self.name: str = cue
         self._share = (share_lo, share_hi)
         self.reset()
 
     def reset(self) -> None:
         self.hits = 0
         self.novel = 0
+        self.templates = HyperLogLog(p=6)
 
     def update(self, obs: Observation) -> None:
         if not obs.novel:
@@ -42,15 +48,32 @@ class ElicitationDetector(SlotState):
         self.novel += 1
         if getattr(obs.f, self.cue):
             self.hits += 1
+            self.templates.add(obs.f.template)
+
+    def excess(self) -> float:
+        return self.hits - _BASE_RATE[self.cue] * self.novel
 
     def score(self) -> float:
-        share = self.hits / self.novel if self.novel else 0.0
-        return ramp(share, *self._share) * ramp(self.hits, 10, 60)
+        if not self.hits:
+            return 0.0
+        share = ramp(self.hits / self.novel, *self._share)
+        return share * ramp(self.excess(), 40, 250) * ramp(self.templates.count(), 3, 20)
 
     def explain(self) -> Signal:
-        reason = f"{pct(self.hits, self.novel)} of {self.novel:,} new prompts {_WORDS[self.cue]}"
+        reason = (
+            f"{pct(self.hits, self.novel)} of {self.novel:,} new prompts {_WORDS[self.cue]}, "
+            f"across ~{self.templates.count():,.0f} templates"
+        )
         return Signal(self.name, self.score(), reason)
 
     def merge(self, other: ElicitationDetector) -> None:
         self.hits += other.hits
         self.novel += other.novel
+        self.templates.merge(other.templates)
+
+    def to_state(self) -> dict[str, Any]:
+        return {"hits": self.hits, "novel": self.novel, "templates": self.templates.to_state()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.hits, self.novel = state["hits"], state["novel"]
+        self.templates = HyperLogLog.from_state(state["templates"])

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from distillguard.detect.base import Observation, Signal, pct, ramp
-from distillguard.detect.detectors._state import SlotState
+from distillguard.detect.sketches import HyperLogLog
 
 
-class HarvestDetector(SlotState):
+class HarvestDetector:
     """Mean log output/input token ratio over single-shot new prompts, and their share.
 
     A distiller wants as much model output per prompt as it can get; retrieval,
     few-shot evaluation and batch extraction send long inputs for short outputs.
+    People ask short questions and read long answers too, so at a person's volume the
+    score stays below 0.5; only thousands of such prompts over many different
+    templates (broad instruction coverage) take it higher.
     """
 
-    __slots__ = ("log_ratio", "n", "out_tokens", "single_new")
-    _state_fields = __slots__
+    __slots__ = ("log_ratio", "n", "out_tokens", "single_new", "templates")
     name = "harvest"
 
     def __init__(self) -> None:
@@ -27,6 +30,7 @@ class HarvestDetector(SlotState):
         self.single_new = 0
         self.log_ratio = 0.0
         self.out_tokens = 0
+        self.templates = HyperLogLog(p=6)
 
     def update(self, obs: Observation) -> None:
         self.n += 1
@@ -36,22 +40,31 @@ class HarvestDetector(SlotState):
             out = f.completion_tokens + f.reasoning_tokens
             self.out_tokens += out
             self.log_ratio += math.log((out + 1) / (f.prompt_tokens + 1))
+            self.templates.add(f.template)
 
     def ratio(self) -> float:
         return math.exp(self.log_ratio / self.single_new) if self.single_new else 0.0
 
     def score(self) -> float:
-        share = self.single_new / self.n if self.n else 0.0
-        return ramp(self.ratio(), 1.0, 3.0) * ramp(share, 0.5, 0.9) * ramp(self.single_new, 30, 200)
+        if not self.single_new:
+            return 0.0
+        shape = ramp(self.ratio(), 1.0, 3.0) * ramp(self.single_new / self.n, 0.5, 0.9)
+        if not shape:
+            return 0.0
+        broad = ramp(self.templates.count() / self.single_new, 0.05, 0.2)
+        amount = 0.5 * ramp(self.single_new, 50, 400) + 0.45 * broad * ramp(
+            self.single_new, 500, 3000
+        )
+        return shape * amount
 
     def explain(self) -> Signal:
         if not self.single_new:
             return Signal(self.name, 0.0, "no single-shot new prompts")
-        ratio = self.ratio()
         mean_out = self.out_tokens / self.single_new
         reason = (
-            f"{pct(self.single_new, self.n)} of {self.n:,} requests are single-shot new prompts; "
-            f"answers {ratio:.1f}x their prompt length ({mean_out:.0f} tokens on average)"
+            f"{pct(self.single_new, self.n)} of {self.n:,} requests are single-shot new prompts "
+            f"over ~{self.templates.count():,.0f} templates; answers {self.ratio():.1f}x their "
+            f"prompt length ({mean_out:.0f} tokens on average)"
         )
         return Signal(self.name, self.score(), reason)
 
@@ -60,3 +73,18 @@ class HarvestDetector(SlotState):
         self.single_new += other.single_new
         self.log_ratio += other.log_ratio
         self.out_tokens += other.out_tokens
+        self.templates.merge(other.templates)
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "single_new": self.single_new,
+            "log_ratio": self.log_ratio,
+            "out_tokens": self.out_tokens,
+            "templates": self.templates.to_state(),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.n, self.single_new = state["n"], state["single_new"]
+        self.log_ratio, self.out_tokens = state["log_ratio"], state["out_tokens"]
+        self.templates = HyperLogLog.from_state(state["templates"])

@@ -41,7 +41,7 @@ class ProbeDetector:
         distinct = self.ids.count() if self.biased else 0.0
         sweep = ramp(distinct, 16, 128) * ramp(self.biased, 5, 40)
         share = self.tiny_logprob / self.n if self.n else 0.0
-        tiny = 0.3 * ramp(share, 0.5, 0.9) * ramp(self.tiny_logprob, 100, 1000)
+        tiny = 0.15 * ramp(share, 0.5, 0.9) * ramp(self.tiny_logprob, 100, 1000)
         return max(sweep, tiny)
 
     def explain(self) -> Signal:

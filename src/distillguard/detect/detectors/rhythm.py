@@ -15,10 +15,10 @@ class RhythmDetector(SlotState):
     adds weight to other evidence rather than flagging on its own.
     """
 
-    __slots__ = ("first_ts", "gap_n", "gap_sum", "gap_sq", "hours", "last_ts")
+    __slots__ = ("first_ts", "gap_n", "gap_sq", "gap_sum", "hours", "last_ts")
     _state_fields = __slots__
     name = "rhythm"
-    CAP = 0.3
+    CAP = 0.15
 
     def __init__(self) -> None:
         self.reset()

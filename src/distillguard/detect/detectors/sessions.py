@@ -16,7 +16,7 @@ class SessionDetector(SlotState):
     __slots__ = ("deep", "max_turns", "n", "single")
     _state_fields = __slots__
     name = "sessions"
-    CAP = 0.2
+    CAP = 0.1
 
     def __init__(self) -> None:
         self.reset()

@@ -21,7 +21,7 @@ class VolumeDetector(SlotState):
     __slots__ = ("last_ts", "long", "n", "peak_ratio", "short")
     _state_fields = __slots__
     name = "volume"
-    CAP = 0.25
+    CAP = 0.15
 
     def __init__(self) -> None:
         self.reset()
@@ -54,7 +54,7 @@ class VolumeDetector(SlotState):
         return short / long if long > 0 else 0.0
 
     def score(self) -> float:
-        return self.CAP * ramp(self.peak_ratio, 4, 12)
+        return self.CAP * ramp(self.peak_ratio, 15, 40)
 
     def explain(self) -> Signal:
         short, long = self.per_hour()
