@@ -8,6 +8,7 @@ The tree::
      +-- LabelFormatError             a labels file line is not a valid label
      +-- InputNotFoundError           a file or folder named on the command line is missing
      +-- ConvertError                 a foreign log line cannot be turned into an event
+     +-- ScenarioError                a simulation option asks for something it cannot produce
 
 Every message says what failed, where, the bad value, and what would fix it.
 """
@@ -60,3 +61,12 @@ class ConvertError(DistillguardError):
         self.path = path
         self.line = line
         super().__init__(f"{path}:{line}: {problem}")
+
+
+class ScenarioError(DistillguardError):
+    """A simulation was asked for something it cannot produce (bad count, days, scenario)."""
+
+    def __init__(self, option: str, value: object, fix: str) -> None:
+        self.option = option
+        self.value = value
+        super().__init__(f"simulate: {option}={value!r} is not allowed; {fix}")

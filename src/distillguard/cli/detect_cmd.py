@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from distillguard.cli.events_cmd import fail, report_skipped
@@ -52,9 +53,17 @@ def print_summary(accounts: list[AccountResult], campaigns: list[CampaignResult]
         highlight=False,
     )
     for a in sorted(flagged, key=lambda a: -a.score)[:10]:
-        console.print(f"  [bold]{a.account}[/] risk {a.score:.2f}", highlight=False)
+        console.print(f"  [bold]{escape(a.account)}[/] risk {a.score:.2f}", highlight=False)
         for r in a.reasons[:3]:
-            console.print(f"    - {r}", highlight=False, soft_wrap=True)
+            console.print(f"    - {r}", highlight=False, soft_wrap=True, markup=False)
+    for c in sorted(campaigns, key=lambda c: -c.score)[:5]:
+        console.print(
+            f"  campaign [bold]{escape(c.campaign)}[/]: {len(c.members)} accounts, "
+            f"risk {c.score:.2f}",
+            highlight=False,
+        )
+        for r in c.reasons[:1]:
+            console.print(f"    - {r}", highlight=False, soft_wrap=True, markup=False)
 
 
 def analyze(
@@ -66,7 +75,10 @@ def analyze(
 ) -> None:
     """Run online detection over an event log; write per-account and per-campaign results."""
     if detector != "full" and detector not in BASELINES:
-        raise typer.BadParameter(f"unknown detector {detector!r}", param_hint="--detector")
+        choices = ", ".join(["full", *BASELINES])
+        raise typer.BadParameter(
+            f"unknown detector {detector!r}; use one of {choices}", param_hint="--detector"
+        )
     config = AnalyzerConfig() if detector == "full" else BASELINES[detector]
     if threshold is not None:
         config = replace(config, threshold=threshold)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from distillguard.cli import detect_cmd, events_cmd, simulate_cmd
+from distillguard.cli import demo_cmd, detect_cmd, events_cmd, simulate_cmd
 
 app = typer.Typer(
     name="distillguard",
@@ -23,6 +23,7 @@ def _root() -> None:
 events_cmd.register(app)
 simulate_cmd.register(app)
 detect_cmd.register(app)
+demo_cmd.register(app)
 
 
 def main() -> None:  # pragma: no cover - console script shim

@@ -60,7 +60,9 @@ def extract(event: Event) -> RequestFeatures:
     completion = resp.completion_tokens if resp and resp.completion_tokens is not None else 0
     lowered = user[:3000].lower()
     tokens = text.words(lowered)
-    cues = lowered + "\n" + system[:1500].lower()
+    # Instructions sit at the start or the end of a prompt; the middle is the payload.
+    tail = user[-500:].lower() if len(user) > 3500 else ""
+    cues = lowered[:1500] + "\n" + lowered[-500:] + tail + "\n" + system[:1000].lower()
     found = text.cues(cues)
     rubric = "rubric" in found
     return RequestFeatures(

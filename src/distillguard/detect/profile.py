@@ -8,6 +8,7 @@ recently (a rotating Bloom filter), how far is it from the account's recent prom
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -30,6 +31,12 @@ from distillguard.detect.features import RequestFeatures
 from distillguard.detect.sketches import RotatingBloom, SpaceSaving, hash64
 
 RING = 64
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_hash(value: str) -> int:
+    """Address ranges and user agents repeat on almost every request of an account."""
+    return hash64(value)
 
 
 def default_detectors() -> list[Detector]:
@@ -79,9 +86,9 @@ class AccountProfile:
         if f.system:
             self.systems.add(f.system)
         if f.ip_prefix:
-            self.nets.add(hash64(f.ip_prefix))
+            self.nets.add(_cached_hash(f.ip_prefix))
         if f.user_agent:
-            self.uas.add(hash64(f.user_agent))
+            self.uas.add(_cached_hash(f.user_agent))
         for detector in self.detectors:
             detector.update(obs)
         return obs

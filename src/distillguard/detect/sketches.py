@@ -33,13 +33,19 @@ class HyperLogLog:
     True
     """
 
-    __slots__ = ("p", "registers")
+    __slots__ = ("_inverse_sum", "_zeros", "p", "registers")
 
     def __init__(self, p: int = 7) -> None:
         if not 4 <= p <= 12:
             raise ValueError(f"HyperLogLog precision p={p} must be within 4..12")
         self.p = p
         self.registers = bytearray(1 << p)
+        self._totals()
+
+    def _totals(self) -> None:
+        # Kept up to date on each change so that `count` is O(1): detectors read it per event.
+        self._inverse_sum = sum(2.0**-r for r in self.registers)
+        self._zeros = self.registers.count(0)
 
     def add(self, value: int) -> None:
         """Add an item given as an int hash (strings: pass `hash64(s)`)."""
@@ -47,20 +53,24 @@ class HyperLogLog:
         idx = h >> (64 - self.p)
         rest = (h << self.p) & 0xFFFFFFFFFFFFFFFF
         rank = 64 - self.p + 1 if rest == 0 else 65 - rest.bit_length()
-        if rank > self.registers[idx]:
+        old = self.registers[idx]
+        if rank > old:
             self.registers[idx] = rank
+            self._inverse_sum += 2.0**-rank - 2.0**-old
+            if old == 0:
+                self._zeros -= 1
 
     def count(self) -> float:
         m = len(self.registers)
         alpha = 0.7213 / (1 + 1.079 / m)
-        est = alpha * m * m / sum(2.0**-r for r in self.registers)
-        zeros = self.registers.count(0)
-        if est <= 2.5 * m and zeros:
-            return m * math.log(m / zeros)
+        est = alpha * m * m / self._inverse_sum
+        if est <= 2.5 * m and self._zeros:
+            return m * math.log(m / self._zeros)
         return est
 
     def merge(self, other: HyperLogLog) -> None:
         self.registers = bytearray(map(max, self.registers, other.registers))
+        self._totals()
 
     def to_state(self) -> dict[str, Any]:
         return {"p": self.p, "registers": self.registers.hex()}
@@ -69,6 +79,7 @@ class HyperLogLog:
     def from_state(cls, state: dict[str, Any]) -> HyperLogLog:
         h = cls(int(state["p"]))
         h.registers = bytearray.fromhex(state["registers"])
+        h._totals()
         return h
 
 

@@ -15,7 +15,8 @@ Modules: `config` (inputs, mixes), `prompts`/`fallback` (text pools), `traces`/`
 (extraction), `paraphrase`, `scenario` (mix, merge, write).
 """
 
-from distillguard.sim.config import KINDS, ScenarioConfig, ScenarioError, SimSummary
+from distillguard.errors import ScenarioError
+from distillguard.sim.config import KINDS, ScenarioConfig, SimSummary
 from distillguard.sim.scenario import simulate
 
 __all__ = ["KINDS", "ScenarioConfig", "ScenarioError", "SimSummary", "simulate"]

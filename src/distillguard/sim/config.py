@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from distillguard.errors import DistillguardError
+from distillguard.errors import ScenarioError
 
 SCENARIOS = ("standard", "holdout")
 MAX_DAYS = 14  # the ServeGen client traces cover 14 days; longer runs would repeat them
@@ -33,15 +33,6 @@ EXTRACTION_KINDS = (
     "evasive",
 )
 KINDS = BENIGN_KINDS + EXTRACTION_KINDS
-
-
-class ScenarioError(DistillguardError):
-    """A simulation was asked for something it cannot produce (bad count, days, scenario)."""
-
-    def __init__(self, option: str, value: object, fix: str) -> None:
-        self.option = option
-        self.value = value
-        super().__init__(f"simulate: {option}={value!r} is not allowed; {fix}")
 
 
 @dataclass(frozen=True, slots=True)
