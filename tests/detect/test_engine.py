@@ -6,7 +6,7 @@ from collections.abc import Callable
 from distillguard.detect.engine import Analyzer, AnalyzerConfig
 from distillguard.events import Event
 
-TEMPLATES = [
+BASE_TEMPLATES = [
     "Question: why does {} happen?\nAnswer:",
     "Instruction: summarise {} for a student.\nOutput:",
     "Solve the following problem: {} apples",
@@ -16,6 +16,11 @@ TEMPLATES = [
     "Given the passage: {}\nQuestion: what is it about?",
     "Context: {}\nClaim: this is right.\nVerdict:",
 ]
+
+
+# A harvest covers many tasks and formats: 8 scaffolds x 40 openers = 320 templates.
+OPENERS = ["please", "task", "now", "next", "quickly", "carefully", "kindly", "then", "first", "also", "alpha", "beta", "gamma", "delta", "red", "blue", "green", "amber", "north", "south", "east", "west", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "oak", "pine", "elm", "ash", "fir", "yew"]
+TEMPLATES = [f"{o} {t}" if ":" not in t.split()[0] else t for o in OPENERS for t in BASE_TEMPLATES]
 
 
 def cot_harvest(
@@ -101,7 +106,7 @@ def test_hydra_members_are_caught_through_their_campaign(make_event) -> None:
     events: list[Event] = []
     for m in range(12):
         events += cot_harvest(
-            make_event, f"hydra{m:02d}", t0 + m * 7, 25, 900, ip=f"203.0.113.{m + 10}", seed=m
+            make_event, f"hydra{m:02d}", t0 + m * 7, 40, 900, ip=f"203.0.113.{m + 10}", seed=m
         )
     for b in range(6):
         events += support_chat(make_event, f"bank{b}", t0, 300, 80, seed=100 + b)

@@ -52,14 +52,18 @@ def print_summary(accounts: list[AccountResult], campaigns: list[CampaignResult]
         f"{len(accounts)} accounts, {len(flagged)} flagged, {len(campaigns)} campaigns",
         highlight=False,
     )
-    for a in sorted(flagged, key=lambda a: -a.score)[:10]:
+    shown = 10
+    for a in sorted(flagged, key=lambda a: -a.score)[:shown]:
         console.print(f"  [bold]{escape(a.account)}[/] risk {a.score:.2f}", highlight=False)
         for r in a.reasons[:3]:
             console.print(f"    - {r}", highlight=False, soft_wrap=True, markup=False)
+    if len(flagged) > shown:
+        console.print(f"  ... and {len(flagged) - shown} more flagged (see accounts.jsonl)")
+    names = {a.account for a in flagged}
     for c in sorted(campaigns, key=lambda c: -c.score)[:5]:
         console.print(
-            f"  campaign [bold]{escape(c.campaign)}[/]: {len(c.members)} accounts, "
-            f"risk {c.score:.2f}",
+            f"  campaign [bold]{escape(c.campaign)}[/]: {len(c.members)} accounts "
+            f"({sum(m in names for m in c.members)} flagged), risk {c.score:.2f}",
             highlight=False,
         )
         for r in c.reasons[:1]:
@@ -148,9 +152,14 @@ def calibrate(
     lenient: bool = typer.Option(False, "--lenient", help="Skip and count bad lines."),
 ) -> None:
     """Set the flag threshold from benign traffic alone for a target false-positive rate."""
+    if not 0 < target_fpr < 1:
+        raise typer.BadParameter(
+            f"{target_fpr} is not within (0, 1); give a share such as 0.005",
+            param_hint="--target-fpr",
+        )
     try:
-        analyzer = run_analyzer(events, AnalyzerConfig(), lenient)
         benign = read_labels(labels) if labels else None
+        analyzer = run_analyzer(events, AnalyzerConfig(), lenient)
     except DistillguardError as err:
         raise fail(err) from None
     scores = [
@@ -158,6 +167,9 @@ def calibrate(
         for name, t in analyzer.tracks.items()
         if benign is None or (name in benign and not benign[name].extraction)
     ]
+    if not scores:
+        where = "the accounts labelled benign in --labels" if labels else "EVENTS"
+        raise typer.BadParameter(f"no benign accounts to calibrate on: {where} sent no events")
     cal = threshold_for(scores, target_fpr, margin)
     console.print(
         f"threshold {cal.threshold:.4f}: at most {target_fpr:.2%} of {cal.benign_accounts} "

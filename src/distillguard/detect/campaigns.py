@@ -1,41 +1,36 @@
-"""Cross-account linking: accounts that share distinctive fingerprints form a campaign.
+"""Cross-account linking: accounts that share distinctive content form a campaign.
 
-Each account's fingerprint is a small token set (heavy templates, system prompts,
-/24 address ranges, user agents). Tokens that many accounts share (a default system
-prompt, a popular client library) say nothing and are dropped. MinHash LSH finds
-candidate pairs in sub-quadratic time; a pair links when its exact Jaccard is high
-enough and the shared tokens span at least two kinds (say, templates and addresses),
-so two products that merely share a system prompt stay apart, and at least one
-of the kinds must be content (template or system prompt). Union-find over the
-links gives the campaigns.
+Each account's fingerprint is a small token set: the prompt templates and system
+prompts that carry much of its traffic (content), and its main /24 address ranges
+and user agents (infrastructure). Tokens that many accounts hold (a default system
+prompt, a popular client library) say nothing and are dropped. Two accounts link
+when they share a content token and either share infrastructure too or share several
+content tokens (content Jaccard >= `min_content_jaccard`): a hydra runs one harvest
+through one scaffold from a few address ranges, while sharing only a NAT and a client
+library is what one honest organisation's accounts look like. An inverted index over
+content tokens finds the candidate pairs (each token is held by at most `cap` accounts,
+so the work stays near-linear), and union-find over the links gives the campaigns.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from datasketch import MinHash, MinHashLSH
+from itertools import combinations
 
 from distillguard.detect.sketches import hash64
 
-# Token kinds: t template, s system prompt, n address range, u user agent. A link
-# needs shared content (t or s): sharing only a NAT and a client library is what the
-# accounts of one honest organisation look like.
-_CONTENT_KINDS = frozenset("ts")
+CONTENT_KINDS = frozenset("ts")  # t: template, s: system prompt; n: address range, u: agent
 
 
 @dataclass(frozen=True, slots=True)
 class LinkConfig:
-    # A token held by more than max(min_df_cap, max_df * accounts) accounts is generic
-    # (a default system prompt, a popular client) and says nothing about coordination.
+    # A token held by more than max(min_df_cap, max_df * accounts) accounts is generic.
     max_df: float = 0.15
     min_df_cap: int = 25
-    min_jaccard: float = 0.3
-    min_kinds: int = 2
+    min_content_jaccard: float = 0.5
     min_members: int = 3
-    num_perm: int = 64
 
 
 class UnionFind:
@@ -55,41 +50,46 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _minhash(tokens: set[str], num_perm: int) -> MinHash:
-    m = MinHash(num_perm=num_perm, seed=7)
-    m.update_batch([t.encode() for t in sorted(tokens)])
-    return m
+def _linked(a: set[str], b: set[str], min_content_jaccard: float) -> bool:
+    content_a = {t for t in a if t[0] in CONTENT_KINDS}
+    content_b = {t for t in b if t[0] in CONTENT_KINDS}
+    shared = content_a & content_b
+    if not shared:
+        return False
+    if (a - content_a) & (b - content_b):
+        return True
+    # Without shared infrastructure, one common token is too little: ask for several.
+    return len(shared) >= 2 and len(shared) / len(content_a | content_b) >= min_content_jaccard
 
 
 def link(fingerprints: Mapping[str, set[str]], config: LinkConfig | None = None) -> list[list[str]]:
-    """Groups of at least `min_members` accounts linked by shared distinctive tokens."""
+    """Groups of at least `min_members` accounts linked by shared distinctive tokens.
+
+    >>> hydra = {f"h{i}": {"s1", f"n{i % 2}", "u1"} for i in range(4)}
+    >>> link({**hydra, "solo": {"s2", "n0"}}, LinkConfig(min_df_cap=5))
+    [['h0', 'h1', 'h2', 'h3']]
+    """
     cfg = config or LinkConfig()
     df = Counter(t for tokens in fingerprints.values() for t in tokens)
     cap = max(cfg.min_df_cap, cfg.max_df * len(fingerprints))
-    kept = {a: {t for t in toks if df[t] <= cap and df[t] >= 2} for a, toks in fingerprints.items()}
-    kept = {a: toks for a, toks in kept.items() if len(toks) >= cfg.min_kinds}
-    lsh = MinHashLSH(threshold=cfg.min_jaccard, num_perm=cfg.num_perm)
+    kept = {a: {t for t in toks if 2 <= df[t] <= cap} for a, toks in fingerprints.items()}
+    holders: dict[str, list[str]] = defaultdict(list)
     for account in sorted(kept):
-        lsh.insert(account, _minhash(kept[account], cfg.num_perm))
+        for token in kept[account]:
+            if token[0] in CONTENT_KINDS:
+                holders[token].append(account)
     uf = UnionFind()
-    for account in sorted(kept):
-        mine = kept[account]
-        for other in lsh.query(_minhash(mine, cfg.num_perm)):
-            if other <= account:
+    checked: set[tuple[str, str]] = set()
+    for accounts in holders.values():
+        for a, b in combinations(accounts, 2):
+            if (a, b) in checked or uf.find(a) == uf.find(b):
                 continue
-            shared = mine & kept[other]
-            jaccard = len(shared) / len(mine | kept[other])
-            kinds = {t[0] for t in shared}
-            if (
-                jaccard >= cfg.min_jaccard
-                and len(kinds) >= cfg.min_kinds
-                and kinds & _CONTENT_KINDS
-            ):
-                uf.union(account, other)
-    groups: dict[str, list[str]] = {}
-    for account in kept:
-        if account in uf.parent:
-            groups.setdefault(uf.find(account), []).append(account)
+            checked.add((a, b))
+            if _linked(kept[a], kept[b], cfg.min_content_jaccard):
+                uf.union(a, b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for account in uf.parent:
+        groups[uf.find(account)].append(account)
     return sorted(
         (sorted(g) for g in groups.values() if len(g) >= cfg.min_members), key=lambda g: g[0]
     )

@@ -19,7 +19,13 @@ from distillguard.detect.base import Detector
 from distillguard.detect.campaigns import LinkConfig, campaign_id, link
 from distillguard.detect.features import extract
 from distillguard.detect.profile import AccountProfile, default_detectors
-from distillguard.detect.scoring import DEFAULT_THRESHOLD, assess, risk
+from distillguard.detect.scoring import (
+    DEFAULT_THRESHOLD,
+    assess,
+    campaign_risk,
+    member_risk,
+    risk,
+)
 from distillguard.events import Event
 
 
@@ -31,7 +37,10 @@ class AnalyzerConfig:
     link: LinkConfig = field(default_factory=LinkConfig)
     detectors: Callable[[], list[Detector]] = default_detectors
     score_every: int = 8
-    link_min_requests: int = 20  # fewer say too little about an account to link it
+    link_min_requests: int = 30  # fewer say too little about an account to link it
+    # A campaign raises its members only once they have stayed linked through this many
+    # consecutive re-linkings, so a passing coincidence does not leave a sticky flag.
+    link_persistence: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,7 @@ class _Track:
     max_score: float = 0.0
     first_flag: int | None = None
     campaign: str | None = None
+    linked_runs: int = 0  # consecutive re-linkings that found the account in a campaign
 
 
 class Analyzer:
@@ -90,9 +100,10 @@ class Analyzer:
         # score every `score_every`-th one (first_flag_index is then exact to that step).
         if profile.n > 256 and profile.n % self.config.score_every:
             return track.max_score
-        score = risk(profile.detectors)
-        if track.campaign is not None:
-            score = max(score, self.campaign_scores[track.campaign])
+        if track.campaign is not None and track.linked_runs >= self.config.link_persistence:
+            score = member_risk(profile.detectors, self.campaign_scores[track.campaign])
+        else:
+            score = risk(profile.detectors)
         self._record(track, score)
         return score
 
@@ -110,6 +121,7 @@ class Analyzer:
             if t.profile.n >= self.config.link_min_requests
         }
         groups = link(prints, self.config.link)
+        previous = {a for a, t in self.tracks.items() if t.campaign is not None}
         for track in self.tracks.values():
             track.campaign = None
         self.campaign_scores.clear()
@@ -118,13 +130,19 @@ class Analyzer:
             cid = campaign_id(members)
             profiles = [self.tracks[a].profile for a in members]
             merged = profiles[0].merged_detectors(profiles[1:])
-            self.campaign_scores[cid] = risk(merged)
+            self.campaign_scores[cid] = campaign_risk(merged)
             self.campaign_members[cid] = members
             self.campaign_first_ts.setdefault(cid, now)
             for a in members:
                 track = self.tracks[a]
                 track.campaign = cid
-                self._record(track, max(risk(track.profile.detectors), self.campaign_scores[cid]))
+                track.linked_runs = track.linked_runs + 1 if a in previous else 1
+                if track.linked_runs >= self.config.link_persistence:
+                    campaign = self.campaign_scores[cid]
+                    self._record(track, member_risk(track.profile.detectors, campaign))
+        for track in self.tracks.values():
+            if track.campaign is None:
+                track.linked_runs = 0
 
     def results(self) -> tuple[list[AccountResult], list[CampaignResult]]:
         accounts = []
@@ -158,7 +176,7 @@ class Analyzer:
                 CampaignResult(
                     cid,
                     tuple(members),
-                    round(merged.score, 6),
+                    round(self.campaign_scores[cid], 6),
                     merged.reasons,
                     self.campaign_first_ts[cid],
                 )

@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from distillguard.detect.base import Detector, Signal
 from distillguard.detect.detectors import SessionDetector
 
-DEFAULT_THRESHOLD = 0.5
+# From `distillguard calibrate` on the benign accounts of a simulated calibration
+# scenario that no evaluation uses (seed 100, 400 accounts, 2 days): the peak score
+# that at most 0.5% of 272 benign accounts reached (0.298), plus a 0.05 margin.
+# benchmarks/detection recomputes it on every run.
+DEFAULT_THRESHOLD = 0.35
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,35 @@ def risk(detectors: Sequence[Detector]) -> float:
         if isinstance(d, SessionDetector) and d.n:
             discount = 1.0 - 0.8 * min(1.0, 2.0 * d.deep / d.n)
     return (1.0 - keep) * discount
+
+
+# Evidence that extraction is the purpose. The other detectors (volume, rhythm,
+# sessions, harvest shape, novelty, concentration) describe how much and how; they add
+# up across the accounts of any busy organisation, so a campaign's risk ignores them.
+PRIMARY = frozenset({"cot", "rubric", "agentic", "probe", "templates"})
+# A member inherits its campaign's risk only if it shows some of that evidence itself:
+# linked colleagues of a lab do not become a harvest by adding up their requests.
+MIN_OWN_PRIMARY = 0.05
+
+
+def primary(detectors: Sequence[Detector]) -> float:
+    """The strongest purpose evidence among the detectors."""
+    return max((d.score() for d in detectors if d.name in PRIMARY), default=0.0)
+
+
+def campaign_risk(detectors: Sequence[Detector]) -> float:
+    """Risk of a campaign from its members' merged detectors: purpose evidence only."""
+    keep = 1.0
+    for d in detectors:
+        if d.name in PRIMARY:
+            keep *= 1.0 - d.score()
+    return 1.0 - keep
+
+
+def member_risk(detectors: Sequence[Detector], campaign: float) -> float:
+    """An account's risk given its own detectors and its campaign's risk."""
+    own = risk(detectors)
+    return max(own, campaign) if primary(detectors) >= MIN_OWN_PRIMARY else own
 
 
 def assess(detectors: Sequence[Detector], top: int = 3) -> Assessment:

@@ -54,9 +54,14 @@ def read_scores(scores_dir: str | Path) -> dict[str, dict[str, Any]]:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            obj = orjson.loads(line)
-            if not isinstance(obj.get("account"), str) or not isinstance(
-                obj.get("score"), int | float
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError as err:
+                raise LabelFormatError(str(path), lineno, f"not valid JSON ({err})") from None
+            if (
+                not isinstance(obj, dict)
+                or not isinstance(obj.get("account"), str)
+                or not isinstance(obj.get("score"), int | float)
             ):
                 raise LabelFormatError(str(path), lineno, "needs 'account' and a numeric 'score'")
             out[obj["account"]] = obj

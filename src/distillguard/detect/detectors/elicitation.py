@@ -23,10 +23,11 @@ class ElicitationDetector:
     """New (not repeated) prompts that carry one cue: CoT, rubric grading or tools.
 
     Three conditions, multiplied: a high share of the account's new prompts; many hits
-    above the base rate of ordinary traffic; and the cue spread over several prompt
-    templates. Re-sent prompts (an evaluation re-run) harvest nothing new and do not
-    count, and an evaluation harness asks for reasoning through one fixed template,
-    where a harvest asks for it across many tasks and formats.
+    above the base rate of ordinary traffic; and the cue spread over many prompt
+    templates (in number, and per hit). Re-sent prompts (an evaluation re-run) harvest
+    nothing new and do not count, and an evaluation harness asks for reasoning through
+    a handful of fixed templates for thousands of questions, where a harvest asks for
+    it across many tasks and formats.
     """
 
     __slots__ = ("_share", "cue", "hits", "name", "novel", "templates")
@@ -57,7 +58,9 @@ class ElicitationDetector:
         if not self.hits:
             return 0.0
         share = ramp(self.hits / self.novel, *self._share)
-        return share * ramp(self.excess(), 40, 250) * ramp(self.templates.count(), 3, 20)
+        templates = self.templates.count()
+        spread = ramp(templates, 3, 20) * ramp(templates / self.hits, 0.1, 0.3)
+        return share * ramp(self.excess(), 30, 150) * spread
 
     def explain(self) -> Signal:
         reason = (

@@ -51,8 +51,11 @@ class HarvestDetector:
         shape = ramp(self.ratio(), 1.0, 3.0) * ramp(self.single_new / self.n, 0.5, 0.9)
         if not shape:
             return 0.0
-        broad = ramp(self.templates.count() / self.single_new, 0.05, 0.2)
-        amount = 0.5 * ramp(self.single_new, 50, 400) + 0.45 * broad * ramp(
+        spread = self.templates.count() / self.single_new
+        # One template for hundreds of prompts is an evaluation or a batch job, not a harvest.
+        varied = ramp(spread, 0.005, 0.05)
+        broad = ramp(spread, 0.05, 0.2)
+        amount = 0.5 * varied * ramp(self.single_new, 50, 400) + 0.45 * broad * ramp(
             self.single_new, 500, 3000
         )
         return shape * amount
