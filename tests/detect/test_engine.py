@@ -19,7 +19,48 @@ BASE_TEMPLATES = [
 
 
 # A harvest covers many tasks and formats: 8 scaffolds x 40 openers = 320 templates.
-OPENERS = ["please", "task", "now", "next", "quickly", "carefully", "kindly", "then", "first", "also", "alpha", "beta", "gamma", "delta", "red", "blue", "green", "amber", "north", "south", "east", "west", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "oak", "pine", "elm", "ash", "fir", "yew"]
+OPENERS = [
+    "please",
+    "task",
+    "now",
+    "next",
+    "quickly",
+    "carefully",
+    "kindly",
+    "then",
+    "first",
+    "also",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "red",
+    "blue",
+    "green",
+    "amber",
+    "north",
+    "south",
+    "east",
+    "west",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "oak",
+    "pine",
+    "elm",
+    "ash",
+    "fir",
+    "yew",
+]
 TEMPLATES = [f"{o} {t}" if ":" not in t.split()[0] else t for o in OPENERS for t in BASE_TEMPLATES]
 
 
