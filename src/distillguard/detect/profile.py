@@ -24,6 +24,7 @@ from distillguard.detect.detectors import (
     ProbeDetector,
     RhythmDetector,
     SessionDetector,
+    StreamsDetector,
     TemplateDetector,
     VolumeDetector,
 )
@@ -47,6 +48,7 @@ def default_detectors() -> list[Detector]:
         ProbeDetector(),
         HarvestDetector(),
         TemplateDetector(),
+        StreamsDetector(),
         NoveltyDetector(),
         ConcentrationDetector(),
         RhythmDetector(),

@@ -41,7 +41,7 @@ def risk(detectors: Sequence[Detector]) -> float:
 # Evidence that extraction is the purpose. The other detectors (volume, rhythm,
 # sessions, harvest shape, novelty, concentration) describe how much and how; they add
 # up across the accounts of any busy organisation, so a campaign's risk ignores them.
-PRIMARY = frozenset({"cot", "rubric", "agentic", "probe", "templates"})
+PRIMARY = frozenset({"cot", "rubric", "agentic", "probe", "templates", "streams"})
 # A member inherits its campaign's risk only if it shows some of that evidence itself:
 # linked colleagues of a lab do not become a harvest by adding up their requests.
 MIN_OWN_PRIMARY = 0.05

@@ -7,6 +7,7 @@ from distillguard.detect.detectors.novelty import NoveltyDetector
 from distillguard.detect.detectors.probing import ProbeDetector
 from distillguard.detect.detectors.rhythm import RhythmDetector
 from distillguard.detect.detectors.sessions import SessionDetector
+from distillguard.detect.detectors.streams import StreamsDetector
 from distillguard.detect.detectors.templates import TemplateDetector
 from distillguard.detect.detectors.volume import VolumeDetector
 
@@ -18,6 +19,7 @@ __all__ = [
     "ProbeDetector",
     "RhythmDetector",
     "SessionDetector",
+    "StreamsDetector",
     "TemplateDetector",
     "VolumeDetector",
 ]
