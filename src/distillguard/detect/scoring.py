@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from distillguard.detect.base import Detector, Signal
-from distillguard.detect.detectors import SessionDetector
+from distillguard.detect.detectors import ElicitationDetector, SessionDetector
 
 # From `distillguard calibrate` on the benign accounts of a simulated calibration
 # scenario that no evaluation uses (seed 100, 400 accounts, 2 days): the peak score
@@ -43,8 +43,12 @@ def risk(detectors: Sequence[Detector]) -> float:
 # up across the accounts of any busy organisation, so a campaign's risk ignores them.
 PRIMARY = frozenset({"cot", "rubric", "agentic", "probe", "templates", "streams"})
 # A member inherits its campaign's risk only if it shows some of that evidence itself:
-# linked colleagues of a lab do not become a harvest by adding up their requests.
+# linked colleagues of a lab do not become a harvest by adding up their requests. A
+# hydra member sends too little for its own evidence to count, so its shape counts:
+# most of its new prompts carry the cue.
 MIN_OWN_PRIMARY = 0.05
+MIN_OWN_CUE_SHARE = 0.5
+MIN_OWN_NEW_PROMPTS = 10
 
 
 def primary(detectors: Sequence[Detector]) -> float:
@@ -61,10 +65,22 @@ def campaign_risk(detectors: Sequence[Detector]) -> float:
     return 1.0 - keep
 
 
+def shows_purpose(detectors: Sequence[Detector]) -> bool:
+    """Whether an account's own traffic has the shape of extraction, however small."""
+    if primary(detectors) >= MIN_OWN_PRIMARY:
+        return True
+    return any(
+        isinstance(d, ElicitationDetector)
+        and d.novel >= MIN_OWN_NEW_PROMPTS
+        and d.hits >= MIN_OWN_CUE_SHARE * d.novel
+        for d in detectors
+    )
+
+
 def member_risk(detectors: Sequence[Detector], campaign: float) -> float:
     """An account's risk given its own detectors and its campaign's risk."""
     own = risk(detectors)
-    return max(own, campaign) if primary(detectors) >= MIN_OWN_PRIMARY else own
+    return max(own, campaign) if shows_purpose(detectors) else own
 
 
 def assess(detectors: Sequence[Detector], top: int = 3) -> Assessment:

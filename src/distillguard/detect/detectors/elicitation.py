@@ -59,7 +59,7 @@ class ElicitationDetector:
             return 0.0
         share = ramp(self.hits / self.novel, *self._share)
         templates = self.templates.count()
-        spread = ramp(templates, 3, 20) * ramp(templates / self.hits, 0.1, 0.3)
+        spread = ramp(templates, 3, 20) * ramp(templates / self.hits, 0.05, 0.15)
         return share * ramp(self.excess(), 30, 150) * spread
 
     def explain(self) -> Signal:
