@@ -8,7 +8,37 @@ from distillguard.detect.features import extract
 from distillguard.detect.profile import AccountProfile
 from distillguard.events import Event
 
-WORDS = "river market planet engine poem theorem garden protein router glacier violin".split()
+WORDS = [
+    "river",
+    "market",
+    "planet",
+    "engine",
+    "poem",
+    "theorem",
+    "garden",
+    "protein",
+    "router",
+    "glacier",
+    "violin",
+    "tariff",
+    "enzyme",
+    "sonnet",
+    "lattice",
+    "harbor",
+    "comet",
+    "ledger",
+    "prism",
+    "falcon",
+    "mosaic",
+    "quartz",
+    "tundra",
+    "cipher",
+    "orchid",
+    "vector",
+    "canyon",
+    "meadow",
+    "beacon",
+]
 
 
 def reseller(
