@@ -12,7 +12,7 @@ class ProbeDetector:
     """Counts requests that bias many token ids or read top logprobs of 1-2 token answers.
 
     Evaluation harnesses also read logprobs of one-token answers (multiple choice),
-    so the strong evidence is the sweep: many distinct biased token ids.
+    so the evidence is the sweep alone: many distinct biased token ids.
     """
 
     __slots__ = ("biased", "ids", "n", "tiny_logprob")
@@ -38,11 +38,10 @@ class ProbeDetector:
             self.tiny_logprob += 1
 
     def score(self) -> float:
+        # Reading logprobs of one-token answers alone is what evaluation harnesses do
+        # (multiple choice); it is reported in the reason but scores nothing.
         distinct = self.ids.count() if self.biased else 0.0
-        sweep = ramp(distinct, 16, 128) * ramp(self.biased, 5, 40)
-        share = self.tiny_logprob / self.n if self.n else 0.0
-        tiny = 0.15 * ramp(share, 0.5, 0.9) * ramp(self.tiny_logprob, 100, 1000)
-        return max(sweep, tiny)
+        return ramp(distinct, 16, 128) * ramp(self.biased, 5, 40)
 
     def explain(self) -> Signal:
         distinct = self.ids.count() if self.biased else 0.0
