@@ -14,14 +14,20 @@ so the work stays near-linear), and union-find over the links gives the campaign
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Protocol
 
 from distillguard.detect.sketches import hash64
 
 CONTENT_KINDS = frozenset("ts")  # t: template, s: system prompt; n: address range, u: agent
+
+
+class ContentShares(Protocol):
+    def content_share(self, token: str) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,19 @@ def link(fingerprints: Mapping[str, set[str]], config: LinkConfig | None = None)
     return sorted(
         (sorted(g) for g in groups.values() if len(g) >= cfg.min_members), key=lambda g: g[0]
     )
+
+
+def cohesion(profiles: Sequence[ContentShares], prints: Sequence[set[str]]) -> float:
+    """Median share of a member's traffic carried by content most members share.
+
+    Near 1 when one harvest runs through one scaffold across all accounts; colleagues
+    who share a prompt now and then sit far lower.
+    """
+    counts = Counter(t for p in prints for t in p if t[0] in CONTENT_KINDS)
+    shared = [t for t, c in counts.items() if c >= len(prints) / 2]
+    if not shared:
+        return 0.0
+    return statistics.median(max(p.content_share(t) for t in shared) for p in profiles)
 
 
 def campaign_id(members: list[str]) -> str:

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from distillguard.detect.base import Detector
-from distillguard.detect.campaigns import LinkConfig, campaign_id, link
+from distillguard.detect.campaigns import LinkConfig, campaign_id, cohesion, link
 from distillguard.detect.features import extract
 from distillguard.detect.profile import AccountProfile, default_detectors
 from distillguard.detect.scoring import (
+    COHESIVE,
     DEFAULT_THRESHOLD,
     assess,
     campaign_risk,
@@ -79,6 +80,7 @@ class Analyzer:
         self.campaign_scores: dict[str, float] = {}
         self.campaign_members: dict[str, list[str]] = {}
         self.campaign_first_ts: dict[str, float] = {}
+        self.cohesive: dict[str, bool] = {}
         self.next_link_ts: float | None = None
         self.events = 0
 
@@ -101,7 +103,8 @@ class Analyzer:
         if profile.n > 256 and profile.n % self.config.score_every:
             return track.max_score
         if track.campaign is not None and track.linked_runs >= self.config.link_persistence:
-            score = member_risk(profile.detectors, self.campaign_scores[track.campaign])
+            cid = track.campaign
+            score = member_risk(profile.detectors, self.campaign_scores[cid], self.cohesive[cid])
         else:
             score = risk(profile.detectors)
         self._record(track, score)
@@ -126,11 +129,13 @@ class Analyzer:
             track.campaign = None
         self.campaign_scores.clear()
         self.campaign_members.clear()
+        self.cohesive.clear()
         for members in groups:
             cid = campaign_id(members)
             profiles = [self.tracks[a].profile for a in members]
             merged = profiles[0].merged_detectors(profiles[1:])
-            self.campaign_scores[cid] = campaign_risk(merged)
+            self.cohesive[cid] = cohesion(profiles, [prints[a] for a in members]) >= COHESIVE
+            self.campaign_scores[cid] = campaign_risk(merged, self.cohesive[cid])
             self.campaign_members[cid] = members
             self.campaign_first_ts.setdefault(cid, now)
             for a in members:
@@ -139,7 +144,8 @@ class Analyzer:
                 track.linked_runs = track.linked_runs + 1 if a in previous else 1
                 if track.linked_runs >= self.config.link_persistence:
                     campaign = self.campaign_scores[cid]
-                    self._record(track, member_risk(track.profile.detectors, campaign))
+                    score = member_risk(track.profile.detectors, campaign, self.cohesive[cid])
+                    self._record(track, score)
         for track in self.tracks.values():
             if track.campaign is None:
                 track.linked_runs = 0

@@ -108,6 +108,16 @@ class AccountProfile:
         tokens.update(f"u{k:x}" for k, _ in self.uas.top(2))
         return tokens
 
+    def content_share(self, token: str) -> float:
+        """Share of this account's requests carried by one content token of `fingerprint`."""
+        if not self.n or token[0] not in "ts":
+            return 0.0
+        key = int(token[1:], 16)
+        if token[0] == "s":
+            return self.systems.counts.get(key, 0) / self.n
+        templates = next(d for d in self.detectors if isinstance(d, TemplateDetector))
+        return templates.heavy.counts.get(key, 0) / self.n
+
     def state_bytes(self) -> int:
         """Approximate size of this profile's state, for the memory-per-account report."""
         import orjson

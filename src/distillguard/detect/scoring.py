@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from distillguard.detect.base import Detector, Signal
-from distillguard.detect.detectors import ElicitationDetector, SessionDetector
+from distillguard.detect.detectors import ElicitationDetector, HarvestDetector, SessionDetector
 
 # From `distillguard calibrate` on the benign accounts of a simulated calibration
 # scenario that no evaluation uses (seed 100, 400 accounts, 2 days): the peak score
@@ -56,11 +56,18 @@ def primary(detectors: Sequence[Detector]) -> float:
     return max((d.score() for d in detectors if d.name in PRIMARY), default=0.0)
 
 
-def campaign_risk(detectors: Sequence[Detector]) -> float:
+# A cohesive campaign runs (nearly) all of each member's traffic through one shared
+# scaffold: one harvest split across accounts. Then harvesting itself is the purpose
+# evidence, and a member that looks like a harvest inherits the campaign's risk.
+COHESIVE = 0.8
+MIN_OWN_HARVEST_SHAPE = 0.5
+
+
+def campaign_risk(detectors: Sequence[Detector], cohesive: bool = False) -> float:
     """Risk of a campaign from its members' merged detectors: purpose evidence only."""
     keep = 1.0
     for d in detectors:
-        if d.name in PRIMARY:
+        if d.name in PRIMARY or (cohesive and d.name == "harvest"):
             keep *= 1.0 - d.score()
     return 1.0 - keep
 
@@ -77,10 +84,17 @@ def shows_purpose(detectors: Sequence[Detector]) -> bool:
     )
 
 
-def member_risk(detectors: Sequence[Detector], campaign: float) -> float:
+def looks_like_harvest(detectors: Sequence[Detector]) -> bool:
+    return any(
+        isinstance(d, HarvestDetector) and d.shape() >= MIN_OWN_HARVEST_SHAPE for d in detectors
+    )
+
+
+def member_risk(detectors: Sequence[Detector], campaign: float, cohesive: bool = False) -> float:
     """An account's risk given its own detectors and its campaign's risk."""
     own = risk(detectors)
-    return max(own, campaign) if shows_purpose(detectors) else own
+    inherits = shows_purpose(detectors) or (cohesive and looks_like_harvest(detectors))
+    return max(own, campaign) if inherits else own
 
 
 def assess(detectors: Sequence[Detector], top: int = 3) -> Assessment:

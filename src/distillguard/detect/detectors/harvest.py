@@ -45,6 +45,17 @@ class HarvestDetector:
     def ratio(self) -> float:
         return math.exp(self.log_ratio / self.single_new) if self.single_new else 0.0
 
+    def shape(self) -> float:
+        """How harvest-like the account's traffic is, whatever its volume (0 before 20)."""
+        if self.single_new < 20:
+            return 0.0
+        spread = self.templates.count() / self.single_new
+        return (
+            ramp(self.ratio(), 1.0, 3.0)
+            * ramp(self.single_new / self.n, 0.5, 0.9)
+            * ramp(spread, 0.05, 0.2)
+        )
+
     def score(self) -> float:
         if not self.single_new:
             return 0.0

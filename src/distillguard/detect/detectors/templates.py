@@ -3,9 +3,9 @@
 Keeps, for the heaviest prompt skeletons of an account (SpaceSaving), how many of
 their requests were new prompts and how many carried an elicitation cue. A skeleton
 filled with ever-new content and nearly always asking for reasoning, grading or tool
-use is a harvesting template; one such template is what an evaluation harness looks
-like, several are a harvest, whether it is the whole account or a slice of a
-reseller's traffic mixed with real customers.
+use is a harvesting template. An evaluation suite runs a few such templates; many are a
+harvest, whether it is the whole account or a slice of a reseller's traffic mixed with
+real customers.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class TemplateDetector:
 
     def score(self) -> float:
         found, carried = self._harvest_templates()
-        return ramp(found, 1, 4) * ramp(carried, 20, 150)
+        return ramp(found, 4, 10) * ramp(carried, 20, 150)
 
     def explain(self) -> Signal:
         found, carried = self._harvest_templates()
