@@ -9,6 +9,13 @@ The tree::
      +-- InputNotFoundError           a file or folder named on the command line is missing
      +-- ConvertError                 a foreign log line cannot be turned into an event
      +-- ScenarioError                a simulation option asks for something it cannot produce
+     +-- ConfigError                  a setting is missing or has a bad value (key, value, source)
+     +-- StoreError                   the account store cannot do what was asked
+     |    +-- StoreUnavailableError   the database cannot be reached, created or migrated
+     |    +-- NotFoundError           no account, key or tier with that id
+     |    +-- InvalidKeyError         an API key is malformed, unknown or revoked
+     +-- UpstreamError                a model server failed or answered with an error
+          +-- UpstreamTimeoutError    a model server did not answer in time
 
 Every message says what failed, where, the bad value, and what would fix it.
 """
@@ -70,3 +77,68 @@ class ScenarioError(DistillguardError):
         self.option = option
         self.value = value
         super().__init__(f"simulate: {option}={value!r} is not allowed; {fix}")
+
+
+class ConfigError(DistillguardError):
+    """A setting is missing or has a value distillguard cannot use."""
+
+    def __init__(self, key: str, value: object, problem: str, source: str = "") -> None:
+        self.key = key
+        self.value = value
+        self.problem = problem
+        where = f" in {source}" if source else ""
+        super().__init__(
+            f"config{where}: '{key}' = {value!r}: {problem} "
+            f"(fix the TOML key '{key}' or the DISTILLGUARD_* environment variable)"
+        )
+
+
+class StoreError(DistillguardError):
+    """The account store cannot do what was asked."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached, created or migrated."""
+
+    def __init__(self, url: str, problem: str) -> None:
+        self.url = url
+        super().__init__(
+            f"store {url}: {problem} "
+            "(check --config / DISTILLGUARD_DATABASE_URL and that the database is running)"
+        )
+
+
+class NotFoundError(StoreError):
+    """No account, API key or tier has the id that was given."""
+
+    def __init__(self, what: str, ident: str, fix: str) -> None:
+        self.what = what
+        self.ident = ident
+        super().__init__(f"no {what} with id {ident!r}; {fix}")
+
+
+class InvalidKeyError(StoreError):
+    """An API key is malformed, unknown or revoked. The message never holds the secret."""
+
+    def __init__(self, problem: str, key_id: str | None = None) -> None:
+        self.key_id = key_id
+        self.problem = problem
+        at = f" (key id {key_id})" if key_id else ""
+        super().__init__(f"API key rejected{at}: {problem}")
+
+
+class UpstreamError(DistillguardError):
+    """A model server could not be reached or answered with an error."""
+
+    def __init__(
+        self, upstream: str, problem: str, status: int | None = None, body: bytes = b""
+    ) -> None:
+        self.upstream = upstream
+        self.problem = problem
+        self.status = status  # the upstream's HTTP status, when it answered at all
+        self.body = body  # the upstream's error body, when it answered with one
+        super().__init__(f"upstream '{upstream}': {problem}")
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """A model server did not answer within its timeout."""

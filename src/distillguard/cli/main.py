@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from distillguard.cli import demo_cmd, detect_cmd, events_cmd, simulate_cmd
+from distillguard.cli import (
+    accounts_cmd,
+    demo_cmd,
+    detect_cmd,
+    events_cmd,
+    serve_cmd,
+    simulate_cmd,
+)
 
 app = typer.Typer(
     name="distillguard",
@@ -24,6 +31,8 @@ events_cmd.register(app)
 simulate_cmd.register(app)
 detect_cmd.register(app)
 demo_cmd.register(app)
+serve_cmd.register(app)
+accounts_cmd.register(app)
 
 
 def main() -> None:  # pragma: no cover - console script shim

@@ -51,6 +51,10 @@ class EventWriter:
         self._fh.write(line + b"\n")
         self.written += 1
 
+    def flush(self) -> None:
+        """Hand what was written so far to the operating system."""
+        self._fh.flush()
+
     def close(self) -> None:
         self._fh.close()
 

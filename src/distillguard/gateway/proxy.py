@@ -1,0 +1,279 @@
+"""The request flow of the OpenAI endpoints: authenticate, check, limit, forward, record.
+
+    auth (401/403) -> body (400) -> route model (404) -> rate limit (429) -> upstream (502/504)
+
+A JSON answer is passed on as the upstream's bytes; a stream is relayed chunk by chunk as it
+arrives. What the client does not wait for (reading the usage, charging tokens, building the
+event) happens after the last byte was sent, and detection runs on a background queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from distillguard.errors import UpstreamError, UpstreamTimeoutError
+from distillguard.gateway.api_errors import ApiError, rate_limited
+from distillguard.gateway.auth import Authenticator
+from distillguard.gateway.bodies import parse_body
+from distillguard.gateway.limits import RateLimiter
+from distillguard.gateway.metrics import GatewayMetrics
+from distillguard.gateway.recorder import EventRecorder
+from distillguard.gateway.sse import assemble, error_frame
+from distillguard.gateway.tokens import used_tokens
+from distillguard.gateway.upstreams import Endpoint, ReplyStream, Router, Upstream
+from distillguard.settings import Settings
+from distillguard.store import Principal
+
+log = logging.getLogger("distillguard.gateway.access")
+
+
+@dataclass(slots=True)
+class Call:
+    """One request on its way through the gateway."""
+
+    endpoint: Endpoint
+    who: Principal
+    body: dict[str, Any]
+    arrived: float  # Unix seconds, the event's ts
+    started: float  # perf_counter, for latency
+    ip: str | None
+    user_agent: str | None
+    counted: bool = False
+
+
+class Proxy:
+    def __init__(
+        self,
+        settings: Settings,
+        auth: Authenticator,
+        limiter: RateLimiter,
+        router: Router,
+        recorder: EventRecorder,
+        metrics: GatewayMetrics,
+    ) -> None:
+        self.settings = settings
+        self.auth = auth
+        self.limiter = limiter
+        self.router = router
+        self.recorder = recorder
+        self.metrics = metrics
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- endpoints
+    async def chat(self, request: Request) -> Response:
+        return await self._handle(request, Endpoint.CHAT)
+
+    async def completions(self, request: Request) -> Response:
+        return await self._handle(request, Endpoint.COMPLETIONS)
+
+    async def models(self, request: Request) -> Response:
+        await self.auth.principal(request.headers.get("authorization"))
+        names = await self.router.model_names()
+        data = [
+            {"id": n, "object": "model", "created": 0, "owned_by": "distillguard"} for n in names
+        ]
+        body = orjson.dumps({"object": "list", "data": data})
+        return Response(body, media_type="application/json")
+
+    async def _handle(self, request: Request, endpoint: Endpoint) -> Response:
+        started = time.perf_counter()
+        try:
+            return await self._complete(request, endpoint, started)
+        except ApiError as err:
+            if not err.counted:
+                self._count(endpoint, err.status, started)
+            return err.response()
+
+    async def _complete(self, request: Request, endpoint: Endpoint, started: float) -> Response:
+        arrived = time.time()
+        who = await self.auth.principal(request.headers.get("authorization"))
+        body = parse_body(await request.body(), endpoint, who.tier)
+        model = body["model"]
+        upstream = self.router.route(model)
+        if upstream is None:
+            raise ApiError(
+                404,
+                f"The model '{model}' does not exist; GET /v1/models lists the models served.",
+                code="model_not_found",
+                param="model",
+            )
+        client = request.client
+        call = Call(
+            endpoint,
+            who,
+            body,
+            arrived,
+            started,
+            client.host if client else None,
+            request.headers.get("user-agent"),
+        )
+        verdict = await self.limiter.admit(who.account.id, who.tier)
+        if not verdict.allowed:
+            self.metrics.rate_limited.labels(verdict.limit).inc()
+            raise self._fail(
+                call, rate_limited(verdict.limit, verdict.retry_after_s, verdict.retry_after_header)
+            )
+        if body.get("stream") is True:
+            return await self._stream(call, upstream)
+        try:
+            raw = await upstream.complete(endpoint, body)
+        except UpstreamError as err:
+            raise self._fail(call, self._upstream_error(upstream, err)) from None
+        return Response(
+            raw, media_type="application/json", background=BackgroundTask(self._answered, call, raw)
+        )
+
+    # -- streaming
+    async def _stream(self, call: Call, upstream: Upstream) -> Response:
+        try:
+            stream = await upstream.open_stream(call.endpoint, call.body)
+        except UpstreamError as err:
+            raise self._fail(call, self._upstream_error(upstream, err)) from None
+        return StreamingResponse(
+            self._relay(call, upstream, stream),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+        )
+
+    async def _relay(
+        self, call: Call, upstream: Upstream, stream: ReplyStream
+    ) -> AsyncIterator[bytes]:
+        kept: list[bytes] = []
+        status = 200
+        try:
+            async for chunk in stream.chunks():
+                kept.append(chunk)
+                yield chunk
+        except UpstreamError as err:
+            failure = self._upstream_error(upstream, err)
+            status = failure.status
+            yield error_frame(failure.body())
+        finally:
+            await stream.aclose()
+            response = assemble(kept, chat=call.endpoint is Endpoint.CHAT)
+            self._spawn(self._charge(call, response))
+            self._record(call, status, response)
+
+    # -- after the answer
+    async def _answered(self, call: Call, raw: bytes) -> None:
+        try:
+            response = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            response = None
+        if not isinstance(response, dict):
+            response = None
+        await self._charge(call, response)
+        self._record(call, 200, response)
+
+    async def _charge(self, call: Call, response: dict[str, Any] | None) -> None:
+        tokens = used_tokens(call.body, response)
+        if tokens:
+            await self.limiter.charge(call.who.account.id, call.who.tier, tokens)
+
+    def _record(self, call: Call, status: int, response: dict[str, Any] | None) -> None:
+        latency_ms = (time.perf_counter() - call.started) * 1000
+        self._count(call.endpoint, status, call.started)
+        call.counted = True
+        account = call.who.account
+        event: dict[str, Any] = {
+            "ts": call.arrived,
+            "account": account.id,
+            "key": call.who.key_id,
+            "endpoint": call.endpoint.value,
+            "request": call.body,
+            "status": status,
+            "latency_ms": round(latency_ms, 3),
+        }
+        if account.org:
+            event["org"] = account.org
+        if call.ip:
+            event["ip"] = call.ip
+        if call.user_agent:
+            event["user_agent"] = call.user_agent
+        if response is not None:
+            event["response"] = response
+        self.recorder.submit(event)
+        if log.isEnabledFor(logging.INFO):
+            fields: dict[str, Any] = {
+                "account": account.id,
+                "key_id": call.who.key_id,
+                "endpoint": call.endpoint.value,
+                "model": call.body.get("model"),
+                "stream": bool(call.body.get("stream")),
+                "status": status,
+                "latency_ms": round(latency_ms, 3),
+                "tokens": used_tokens(call.body, response),
+                "ip": call.ip,
+            }
+            if self.settings.logging.prompts:
+                fields["request"] = call.body
+            log.info("request", extra=fields)
+
+    def _fail(self, call: Call, err: ApiError) -> ApiError:
+        """Record a refused or failed call as an event (no response), then hand the error on."""
+        self._record(call, err.status, None)
+        err.counted = True
+        return err
+
+    def _count(self, endpoint: Endpoint, status: int, started: float) -> None:
+        self.metrics.requests.labels(endpoint.value, str(status)).inc()
+        self.metrics.latency.labels(endpoint.value).observe(time.perf_counter() - started)
+
+    def _upstream_error(self, upstream: Upstream, err: UpstreamError) -> ApiError:
+        if isinstance(err, UpstreamTimeoutError):
+            self.metrics.upstream_errors.labels(upstream.name, "timeout").inc()
+            log.warning("upstream timeout", extra={"upstream": upstream.name, "error": str(err)})
+            return ApiError(
+                504,
+                f"The model server did not answer in time ({err.problem}).",
+                type="timeout",
+                code="upstream_timeout",
+            )
+        kind = "connection" if err.status is None else "status"
+        self.metrics.upstream_errors.labels(upstream.name, kind).inc()
+        log.warning("upstream error", extra={"upstream": upstream.name, "error": str(err)})
+        if err.status is not None and 400 <= err.status < 500 and err.status not in (401, 403):
+            return _passed_on(err)
+        return ApiError(
+            502,
+            f"The model server failed ({err.problem}); try again later.",
+            type="upstream_error",
+            code="bad_gateway",
+        )
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for the after-response work still running (at shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _passed_on(err: UpstreamError) -> ApiError:
+    """An upstream's own 4xx (a request it refused), with its message when it gave one."""
+    message = f"The model server refused the request (HTTP {err.status})."
+    param = code = None
+    kind = "invalid_request_error"
+    try:
+        inner = orjson.loads(err.body).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        inner = None
+    if isinstance(inner, dict):
+        message = str(inner.get("message") or message)
+        param, code = inner.get("param"), inner.get("code")
+        kind = str(inner.get("type") or kind)
+    assert err.status is not None
+    return ApiError(err.status, message, type=kind, code=code, param=param)

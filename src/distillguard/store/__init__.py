@@ -1,0 +1,23 @@
+"""Accounts, API keys and tiers behind one `Store` protocol; `open_store` picks the backend."""
+
+from distillguard.store.open import open_store
+from distillguard.store.protocol import Store
+from distillguard.store.records import (
+    Account,
+    AccountStatus,
+    ApiKey,
+    IssuedKey,
+    Principal,
+    Tier,
+)
+
+__all__ = [
+    "Account",
+    "AccountStatus",
+    "ApiKey",
+    "IssuedKey",
+    "Principal",
+    "Store",
+    "Tier",
+    "open_store",
+]

@@ -1,0 +1,107 @@
+"""What the store holds, as frozen values: tiers, accounts, API keys and who a key speaks for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+# Request fields every tier may send: what a request is, not how it is answered.
+CORE_PARAMS = frozenset({"model", "messages", "prompt", "stream", "stream_options", "user"})
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """Limits of a class of accounts; 0 means unlimited, `allowed_params` None means all."""
+
+    name: str
+    requests_per_min: int = 0
+    tokens_per_min: int = 0
+    daily_tokens: int = 0
+    allowed_params: frozenset[str] | None = None
+
+    def disallowed(self, params: Iterable[str]) -> list[str]:
+        """The request fields among `params` that this tier may not send, sorted."""
+        if self.allowed_params is None:
+            return []
+        return sorted(p for p in params if p not in CORE_PARAMS and p not in self.allowed_params)
+
+
+# Seeded by the first migration; `[tiers.NAME]` in the settings adds or replaces tiers.
+DEFAULT_TIERS = (
+    Tier(
+        "free",
+        requests_per_min=20,
+        tokens_per_min=40_000,
+        daily_tokens=200_000,
+        allowed_params=frozenset(
+            {
+                "temperature",
+                "top_p",
+                "max_tokens",
+                "max_completion_tokens",
+                "n",
+                "stop",
+                "seed",
+                "presence_penalty",
+                "frequency_penalty",
+                "response_format",
+                "tools",
+                "tool_choice",
+            }
+        ),
+    ),
+    Tier("standard", requests_per_min=600, tokens_per_min=1_000_000, daily_tokens=50_000_000),
+    Tier("enterprise"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    name: str
+    tier: str
+    status: AccountStatus = AccountStatus.ACTIVE
+    org: str | None = None
+    created_at: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.status is AccountStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key as stored: its public id and owner, never its secret."""
+
+    id: str
+    account_id: str
+    created_at: float
+    revoked_at: float | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A key just created: the only moment its secret exists outside the caller's hands."""
+
+    key: ApiKey
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who an authenticated request speaks for."""
+
+    account: Account
+    key_id: str
+    tier: Tier

@@ -1,0 +1,54 @@
+"""The store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+The migrations in `migrations/versions/` create them; this module describes them for queries.
+A change here needs a new migration beside the others.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+tiers = Table(
+    "tiers",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("requests_per_min", Integer, nullable=False),
+    Column("tokens_per_min", BigInteger, nullable=False),
+    Column("daily_tokens", BigInteger, nullable=False),
+    Column("allowed_params", Text, nullable=True),  # JSON list; NULL: every parameter
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("org", String(200), nullable=True),
+    Column("tier", String(64), ForeignKey("tiers.name"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id"), nullable=False),
+    Column("secret_hash", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+    Index("ix_api_keys_account_id", "account_id"),
+)

@@ -1,0 +1,139 @@
+"""The HTTP upstream: another gateway as the model server, and servers that fail in each way."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import openai
+import pytest
+from gateway_harness import Gateway
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from distillguard.gateway import BackgroundServer
+
+ASK = [{"role": "user", "content": "Summarise the causes of the French Revolution."}]
+
+
+async def _misbehave(request: Request) -> Response:
+    body = await request.json()
+    model = body["model"]
+    if model == "boom":
+        return JSONResponse({"error": {"message": "kaput", "type": "server_error"}}, 500)
+    if model == "refuse":
+        error = {
+            "message": "This model's maximum context length is 8 tokens.",
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": "context_length_exceeded",
+        }
+        return JSONResponse({"error": error}, 400)
+    if model == "slow":
+        await asyncio.sleep(1.2)
+        return JSONResponse({"choices": []})
+
+    async def cut() -> AsyncIterator[bytes]:
+        yield b'data: {"choices": [{"index": 0, "delta": {"content": "Half"}}]}\n\n'
+        await asyncio.sleep(0.05)
+        raise RuntimeError("upstream died midway")
+
+    return StreamingResponse(cut(), media_type="text/event-stream")
+
+
+@pytest.fixture(scope="module")
+def bad_upstream() -> Iterator[str]:
+    app = Starlette(routes=[Route("/v1/chat/completions", _misbehave, methods=["POST"])])
+    with BackgroundServer(app) as server:
+        yield server.url + "/v1"
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def fronting(start_gateway: Callable[..., Gateway], bad_upstream: str) -> Callable[[str], Gateway]:
+    def make(url: str = bad_upstream, secret: str | None = None) -> Gateway:
+        upstream = {"kind": "http", "url": url, "timeout_s": 0.3, "connect_timeout_s": 0.5}
+        if secret:
+            upstream["api_key"] = secret
+        return start_gateway(upstreams={"far": upstream}, models={"*": "far"})
+
+    return make
+
+
+def test_another_gateway_as_upstream(
+    start_gateway: Callable[..., Gateway], fronting: Callable[..., Gateway]
+) -> None:
+    inner = start_gateway()
+    outer = fronting(inner.url + "/v1", inner.secret)
+    client = outer.client()
+    direct = inner.client().chat.completions.create(model="sim-large", messages=ASK)
+    relayed = client.chat.completions.create(model="sim-large", messages=ASK)
+    assert relayed.choices[0].message.content == direct.choices[0].message.content
+    streamed = client.chat.completions.create(model="sim-large", messages=ASK, stream=True)
+    text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+    assert text == direct.choices[0].message.content
+    assert sorted(m.id for m in client.models.list()) == ["sim-large", "sim-small"]
+    # The outer gateway spoke to the inner one with its own key, not the caller's.
+    assert inner.store.list_accounts()[0].id == inner.account.id
+
+
+def test_upstream_5xx_is_502(fronting: Callable[..., Gateway]) -> None:
+    gw = fronting()
+    with pytest.raises(openai.APIStatusError) as err:
+        gw.client().chat.completions.create(model="boom", messages=ASK)
+    assert err.value.status_code == 502
+    assert err.value.type == "upstream_error"
+
+
+def test_upstream_4xx_is_passed_on(fronting: Callable[..., Gateway]) -> None:
+    gw = fronting()
+    with pytest.raises(openai.BadRequestError) as err:
+        gw.client().chat.completions.create(model="refuse", messages=ASK)
+    assert err.value.code == "context_length_exceeded"
+    assert err.value.param == "messages"
+
+
+def test_upstream_timeout_is_504(fronting: Callable[..., Gateway]) -> None:
+    gw = fronting()
+    for stream in (False, True):
+        with pytest.raises(openai.APIStatusError) as err:
+            gw.client().chat.completions.create(model="slow", messages=ASK, stream=stream)
+        assert err.value.status_code == 504
+        assert err.value.code == "upstream_timeout"
+
+
+def test_unreachable_upstream_is_502(fronting: Callable[..., Gateway]) -> None:
+    gw = fronting(f"http://127.0.0.1:{_closed_port()}/v1")
+    for stream in (False, True):
+        with pytest.raises(openai.APIStatusError) as err:
+            gw.client().chat.completions.create(model="any", messages=ASK, stream=stream)
+        assert err.value.status_code == 502
+        assert "ConnectError" in err.value.message
+
+
+def test_stream_cut_midway_ends_with_an_error(fronting: Callable[..., Gateway]) -> None:
+    gw = fronting()
+    got = []
+    with pytest.raises(openai.APIError, match="model server failed"):
+        for chunk in gw.client().chat.completions.create(model="cut", messages=ASK, stream=True):
+            got.append(chunk.choices[0].delta.content)
+    assert got == ["Half"]
+
+
+def test_failures_are_counted_in_metrics(fronting: Callable[..., Gateway]) -> None:
+    import httpx
+
+    gw = fronting()
+    with pytest.raises(openai.APIStatusError):
+        gw.client().chat.completions.create(model="boom", messages=ASK)
+    text = httpx.get(gw.url + "/metrics").text
+    assert 'distillguard_upstream_errors_total{kind="status",upstream="far"} 1.0' in text
+    assert 'distillguard_requests_total{endpoint="chat.completions",status="502"} 1.0' in text
