@@ -8,11 +8,17 @@ from distillguard.detect.scoring import member_risk, risk
 from distillguard.events import Event
 
 
-def account(make_event: Callable[..., Event], n: int, cot_every: int) -> AccountProfile:
+OPENERS = ["why", "how", "when", "where", "which", "who", "what", "whether"]
+
+
+def account(
+    make_event: Callable[..., Event], n: int, cot_every: int, templates: int = 8
+) -> AccountProfile:
     profile = AccountProfile()
     for i in range(n):
         tail = " Explain your reasoning step by step." if i % cot_every == 0 else ""
-        profile.observe(extract(make_event(1.8e9 + 60 * i, user=f"topic {i} question{tail}")))
+        user = f"{OPENERS[i % templates]} is topic {i} so{tail}"
+        profile.observe(extract(make_event(1.8e9 + 60 * i, user=user)))
     return profile
 
 
@@ -26,3 +32,8 @@ def test_linked_colleague_does_not_inherit(make_event) -> None:
     colleague = account(make_event, 20, cot_every=4)  # a quarter of prompts, like a researcher
     own = risk(colleague.detectors)
     assert member_risk(colleague.detectors, campaign=0.95) == own
+
+
+def test_single_template_evaluation_run_does_not_inherit(make_event) -> None:
+    runner = account(make_event, 20, cot_every=1, templates=1)  # one few-shot CoT template
+    assert member_risk(runner.detectors, campaign=0.95) == risk(runner.detectors)

@@ -62,8 +62,11 @@ def extract(event: Event) -> RequestFeatures:
     tokens = text.words(lowered)
     # Instructions sit at the start or the end of a prompt; the middle is the payload.
     tail = user[-500:].lower() if len(user) > 3500 else ""
-    cues = lowered[:1500] + "\n" + lowered[-500:] + tail + "\n" + system[:1000].lower()
-    found = text.cues(cues)
+    system_lowered = system[:1000].lower()
+    cues = lowered[:1500] + "\n" + lowered[-500:] + tail + "\n" + system_lowered
+    vocab = set(tokens)
+    vocab.update(text.words(tail + " " + system_lowered))
+    found = text.cues(cues, vocab)
     rubric = "rubric" in found
     return RequestFeatures(
         ts=event.ts,

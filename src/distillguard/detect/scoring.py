@@ -45,10 +45,14 @@ PRIMARY = frozenset({"cot", "rubric", "agentic", "probe", "templates", "streams"
 # A member inherits its campaign's risk only if it shows some of that evidence itself:
 # linked colleagues of a lab do not become a harvest by adding up their requests. A
 # hydra member sends too little for its own evidence to count, so its shape counts:
-# most of its new prompts carry the cue.
+# most of its new prompts carry the cue...
 MIN_OWN_PRIMARY = 0.05
 MIN_OWN_CUE_SHARE = 0.5
 MIN_OWN_NEW_PROMPTS = 10
+# ... over several templates: an evaluation harness asking for reasoning through one
+# fixed few-shot template is not the shape of a harvest, even when linked to one.
+MIN_OWN_CUE_TEMPLATES = 3
+MIN_OWN_CUE_SPREAD = 0.05
 
 
 def primary(detectors: Sequence[Detector]) -> float:
@@ -80,6 +84,8 @@ def shows_purpose(detectors: Sequence[Detector]) -> bool:
         isinstance(d, ElicitationDetector)
         and d.novel >= MIN_OWN_NEW_PROMPTS
         and d.hits >= MIN_OWN_CUE_SHARE * d.novel
+        and d.templates.count() >= MIN_OWN_CUE_TEMPLATES
+        and d.templates.count() >= MIN_OWN_CUE_SPREAD * d.hits
         for d in detectors
     )
 

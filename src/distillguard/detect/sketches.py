@@ -153,19 +153,28 @@ class RotatingBloom:
         self.previous = bytearray(1 << (bits_log2 - 3))
         self.inserted = 0
 
-    def _positions(self, value: int) -> tuple[int, ...]:
+    def _positions(self, value: int) -> tuple[int, int, int, int]:
         h = _mix(value)
         mask = (1 << self.bits_log2) - 1
-        return tuple((h >> (16 * i)) & mask for i in range(4))
+        return h & mask, (h >> 16) & mask, (h >> 32) & mask, (h >> 48) & mask
 
-    def _has(self, bits: bytearray, positions: tuple[int, ...]) -> bool:
-        return all(bits[p >> 3] & (1 << (p & 7)) for p in positions)
+    @staticmethod
+    def _has(bits: bytearray, pos: tuple[int, int, int, int]) -> bool:
+        # Unrolled: this runs once or twice per request.
+        a, b, c, d = pos
+        return bool(
+            bits[a >> 3] & (1 << (a & 7))
+            and bits[b >> 3] & (1 << (b & 7))
+            and bits[c >> 3] & (1 << (c & 7))
+            and bits[d >> 3] & (1 << (d & 7))
+        )
 
     def seen_then_add(self, value: int) -> bool:
         """True if `value` was (probably) added before; adds it either way."""
         pos = self._positions(value)
-        seen = self._has(self.current, pos) or self._has(self.previous, pos)
-        if not self._has(self.current, pos):
+        in_current = self._has(self.current, pos)
+        seen = in_current or self._has(self.previous, pos)
+        if not in_current:
             if self.inserted >= self.per_generation:
                 self.previous, self.current = self.current, bytearray(len(self.current))
                 self.inserted = 0

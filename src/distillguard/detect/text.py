@@ -38,56 +38,38 @@ AGENT = re.compile(
     r"\byou (?:are|act as) an? (?:autonomous |coding |software )?agent\b|\bavailable tools\b"
     r"|\bthought:|\baction:|\bobservation:|\bfunction call",
 )
-# Substring prefilters: `in` is a memchr-speed scan, while an alternation regex tries
-# every branch at every position (~6 us each on a typical prompt).
-_PREFILTER: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
+# Word prefilters: a set check against the prompt's words is far cheaper than running
+# an alternation regex (~6 us each on a typical prompt) that will not match anyway.
+_PREFILTER: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
     (
         "cot",
         COT,
-        (
-            "step",
-            "reason",
-            "justif",
-            "think",
-            "chain",
-            "walk me",
-            "detailed",
-            "rationale",
-            "explain each",
-            "explain why",
-            "explain how",
-            "show ",
+        frozenset(
+            "step steps reason reasoning justify justification think chain walk detailed "
+            "rationale explain show let's lets".split()
         ),
     ),
     (
         "rubric",
         RUBRIC,
-        (
-            "rubric",
-            "scale",
-            "rate ",
-            "score ",
-            "grade ",
-            "better",
-            "judge",
-            "1 to",
-            "one to",
-            "evaluate the",
-        ),
+        frozenset("rubric scale rate score grade better judge evaluate 1 one".split()),
     ),
-    ("agentic", AGENT, ("agent", "tools", "thought:", "action:", "observation:", "function")),
+    ("agentic", AGENT, frozenset("agent tools thought action observation function".split())),
 )
 
 
-def cues(lowered: str) -> set[str]:
+def cues(lowered: str, vocab: set[str] | None = None) -> set[str]:
     """Which of 'cot', 'rubric', 'agentic' the lowercased text asks for.
+
+    `vocab`, the text's words when the caller has them already, saves a tokenisation.
 
     >>> sorted(cues("rate the following answer. think step by step."))
     ['cot', 'rubric']
     """
+    words_in = vocab if vocab is not None else set(words(lowered))
     found = set()
     for name, pattern, keys in _PREFILTER:
-        if any(k in lowered for k in keys) and pattern.search(lowered):
+        if not words_in.isdisjoint(keys) and pattern.search(lowered):
             found.add(name)
     return found
 
