@@ -7,7 +7,6 @@ from distillguard.detect.profile import AccountProfile
 from distillguard.detect.scoring import member_risk, risk
 from distillguard.events import Event
 
-
 OPENERS = ["why", "how", "when", "where", "which", "who", "what", "whether"]
 
 
