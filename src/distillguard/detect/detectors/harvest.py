@@ -14,9 +14,10 @@ class HarvestDetector:
 
     A distiller wants as much model output per prompt as it can get; retrieval,
     few-shot evaluation and batch extraction send long inputs for short outputs.
-    People ask short questions and read long answers too, so at a person's volume the
-    score stays below 0.5; only thousands of such prompts over many different
-    templates (broad instruction coverage) take it higher.
+    People ask short questions and read long answers too, and evaluation suites send
+    hundreds of code and essay prompts, so below a few hundred prompts the score stays
+    at or under 0.25; only thousands of such prompts over many different templates
+    (broad instruction coverage) take it higher.
     """
 
     __slots__ = ("log_ratio", "n", "out_tokens", "single_new", "templates")
@@ -63,10 +64,11 @@ class HarvestDetector:
         if not shape:
             return 0.0
         spread = self.templates.count() / self.single_new
-        # One template for hundreds of prompts is an evaluation or a batch job, not a harvest.
-        varied = ramp(spread, 0.005, 0.05)
+        # A few templates for hundreds of prompts is an evaluation suite or a batch job;
+        # a harvest of instructions keeps changing its wording and format.
+        varied = ramp(spread, 0.1, 0.25)
         broad = ramp(spread, 0.05, 0.2)
-        amount = 0.5 * varied * ramp(self.single_new, 50, 400) + 0.45 * broad * ramp(
+        amount = 0.25 * varied * ramp(self.single_new, 50, 400) + 0.7 * broad * ramp(
             self.single_new, 500, 3000
         )
         return shape * amount
