@@ -33,7 +33,7 @@ class ContentShares(Protocol):
 @dataclass(frozen=True, slots=True)
 class LinkConfig:
     # A token held by more than max(min_df_cap, max_df * accounts) accounts is generic.
-    max_df: float = 0.15
+    max_df: float = 0.25
     min_df_cap: int = 25
     min_content_jaccard: float = 0.5
     min_members: int = 3
