@@ -5,7 +5,9 @@ The tree::
     DistillguardError                 anything distillguard raises on purpose
      +-- EventFormatError             an event log line is not a valid event (file, line, field)
      |    +-- OutOfOrderError         an event's ts is older than the one before it
-     +-- LabelFormatError             a labels file line is not a valid label
+     +-- RecordFormatError            a line of a JSONL records file is not a valid record
+ |    +-- LabelFormatError        ... of a labels file
+ |    +-- ResultFormatError       ... of a detector's output (accounts.jsonl)
      +-- InputNotFoundError           a file or folder named on the command line is missing
      +-- ConvertError                 a foreign log line cannot be turned into an event
      +-- ScenarioError                a simulation option asks for something it cannot produce
@@ -44,13 +46,21 @@ class OutOfOrderError(EventFormatError):
     """An event is older than the event before it in the same file."""
 
 
-class LabelFormatError(DistillguardError):
-    """A line of a labels file does not follow the labels format."""
+class RecordFormatError(DistillguardError):
+    """A line of a JSONL records file (labels, detector output) is not a valid record."""
 
     def __init__(self, path: str, line: int, problem: str) -> None:
         self.path = path
         self.line = line
         super().__init__(f"{path}:{line}: {problem}")
+
+
+class LabelFormatError(RecordFormatError):
+    """A line of a labels file does not follow the labels format."""
+
+
+class ResultFormatError(RecordFormatError):
+    """A line of a detector's accounts.jsonl is not a valid account result."""
 
 
 class InputNotFoundError(DistillguardError):

@@ -35,7 +35,7 @@ def test_reads_labels_and_skips_blank_lines(write_lines: WriteLines) -> None:
     ("line", "problem"),
     [
         ("not json", "not valid JSON"),
-        ("[1, 2]", "field 'account' must be a string"),
+        ("[1, 2]", "must be a JSON object"),
         ('{"label": "benign"}', "field 'account' must be a string"),
         ('{"account": 7, "label": "benign"}', "field 'account' must be a string"),
         ('{"account": "x"}', "field 'label' must be 'extraction' or 'benign', got None"),

@@ -18,8 +18,9 @@ import numpy as np
 import orjson
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from distillguard.errors import InputNotFoundError, LabelFormatError
+from distillguard.errors import ResultFormatError
 from distillguard.evaluation.labels import Label
+from distillguard.evaluation.records import json_objects
 
 FPR_POINTS = (0.001, 0.005, 0.01)
 
@@ -47,24 +48,11 @@ class Evaluation:
 
 def read_scores(scores_dir: str | Path) -> dict[str, dict[str, Any]]:
     path = Path(scores_dir) / "accounts.jsonl"
-    if not path.is_file():
-        raise InputNotFoundError(str(path), "detector output (accounts.jsonl)")
     out: dict[str, dict[str, Any]] = {}
-    with path.open("rb") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as err:
-                raise LabelFormatError(str(path), lineno, f"not valid JSON ({err})") from None
-            if (
-                not isinstance(obj, dict)
-                or not isinstance(obj.get("account"), str)
-                or not isinstance(obj.get("score"), int | float)
-            ):
-                raise LabelFormatError(str(path), lineno, "needs 'account' and a numeric 'score'")
-            out[obj["account"]] = obj
+    for lineno, obj in json_objects(path, "detector output (accounts.jsonl)", ResultFormatError):
+        if not isinstance(obj.get("account"), str) or not isinstance(obj.get("score"), int | float):
+            raise ResultFormatError(str(path), lineno, "needs 'account' and a numeric 'score'")
+        out[obj["account"]] = obj
     return out
 
 
