@@ -24,6 +24,7 @@ from distillguard.detect.scoring import (
     DEFAULT_THRESHOLD,
     assess,
     campaign_risk,
+    coordinated_risk,
     member_risk,
     risk,
 )
@@ -134,8 +135,12 @@ class Analyzer:
             cid = campaign_id(members)
             profiles = [self.tracks[a].profile for a in members]
             merged = profiles[0].merged_detectors(profiles[1:])
-            self.cohesive[cid] = cohesion(profiles, [prints[a] for a in members]) >= COHESIVE
-            self.campaign_scores[cid] = campaign_risk(merged, self.cohesive[cid])
+            cohesive = cohesion(profiles, [prints[a] for a in members]) >= COHESIVE
+            self.cohesive[cid] = cohesive
+            score = campaign_risk(merged, cohesive)
+            if cohesive:
+                score = max(score, coordinated_risk([p.detectors for p in profiles]))
+            self.campaign_scores[cid] = score
             self.campaign_members[cid] = members
             self.campaign_first_ts.setdefault(cid, now)
             for a in members:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from distillguard.detect.base import Detector, Signal
+from distillguard.detect.base import Detector, Signal, ramp
 from distillguard.detect.detectors import ElicitationDetector, HarvestDetector, SessionDetector
 
 # From `distillguard calibrate` on the benign accounts of a simulated calibration
@@ -88,6 +88,20 @@ def shows_purpose(detectors: Sequence[Detector]) -> bool:
         and d.templates.count() >= MIN_OWN_CUE_SPREAD * d.hits
         for d in detectors
     )
+
+
+def coordinated_risk(members: Sequence[Sequence[Detector]]) -> float:
+    """Risk of a cohesive campaign whose members each show the shape of extraction.
+
+    Merged counts hide a hydra that runs one scaffold: its few templates over thousands
+    of prompts look like an evaluation suite. Counting members instead, most of them
+    asking for the cue over several templates (or harvesting) is the coordination.
+    """
+    if not members:
+        return 0.0
+    showing = sum(shows_purpose(d) or looks_like_harvest(d) for d in members)
+    requests = sum(d.n for m in members for d in m if isinstance(d, SessionDetector))
+    return ramp(showing / len(members), 0.5, 0.8) * ramp(requests, 200, 1000)
 
 
 def looks_like_harvest(detectors: Sequence[Detector]) -> bool:
