@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from distillguard.detect.features import extract
 from distillguard.detect.profile import AccountProfile
-from distillguard.detect.scoring import member_risk, risk
+from distillguard.detect.scoring import coordinated_risk, member_risk, risk
 from distillguard.events import Event
 
 OPENERS = ["why", "how", "when", "where", "which", "who", "what", "whether"]
@@ -36,3 +36,11 @@ def test_linked_colleague_does_not_inherit(make_event) -> None:
 def test_single_template_evaluation_run_does_not_inherit(make_event) -> None:
     runner = account(make_event, 20, cot_every=1, templates=1)  # one few-shot CoT template
     assert member_risk(runner.detectors, campaign=0.95) == risk(runner.detectors)
+
+
+def test_coordinated_risk_counts_members_that_show_purpose(make_event) -> None:
+    hydra = [account(make_event, 120, cot_every=1).detectors for _ in range(8)]
+    lab = [account(make_event, 120, cot_every=4).detectors for _ in range(8)]
+    assert coordinated_risk(hydra) > 0.9
+    assert coordinated_risk(lab) == 0.0
+    assert coordinated_risk([]) == 0.0
