@@ -39,6 +39,7 @@ class AnalyzerConfig:
     link: LinkConfig = field(default_factory=LinkConfig)
     detectors: Callable[[], list[Detector]] = default_detectors
     score_every: int = 8
+    score_all_first: int = 64  # every one of an account's first requests is scored
     link_min_requests: int = 30  # fewer say too little about an account to link it
     # A campaign raises its members only once they have stayed linked through this many
     # consecutive re-linkings, so a passing coincidence does not leave a sticky flag.
@@ -101,7 +102,7 @@ class Analyzer:
         self.events += 1
         # Scoring every detector costs as much as updating them: past the first requests,
         # score every `score_every`-th one (first_flag_index is then exact to that step).
-        if profile.n > 256 and profile.n % self.config.score_every:
+        if profile.n > self.config.score_all_first and profile.n % self.config.score_every:
             return track.max_score
         if track.campaign is not None and track.linked_runs >= self.config.link_persistence:
             cid = track.campaign

@@ -113,8 +113,10 @@ def looks_like_harvest(detectors: Sequence[Detector]) -> bool:
 def member_risk(detectors: Sequence[Detector], campaign: float, cohesive: bool = False) -> float:
     """An account's risk given its own detectors and its campaign's risk."""
     own = risk(detectors)
+    if own >= campaign:
+        return own
     inherits = shows_purpose(detectors) or (cohesive and looks_like_harvest(detectors))
-    return max(own, campaign) if inherits else own
+    return campaign if inherits else own
 
 
 def assess(detectors: Sequence[Detector], top: int = 3) -> Assessment:

@@ -52,7 +52,7 @@ _PREFILTER: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
     (
         "rubric",
         RUBRIC,
-        frozenset("rubric scale rate score grade better judge evaluate 1 one".split()),
+        frozenset("rubric scale rate score grade better judge evaluate".split()),
     ),
     ("agentic", AGENT, frozenset("agent tools thought action observation function".split())),
 )
@@ -128,7 +128,7 @@ def skeleton(text: str) -> str:
     if ":" in first:
         first = first.split(":", 1)[0]
     head = " ".join(words(_DIGITS.sub("0", first.lower()))[:6])
-    labels = ",".join(m.lower().strip() for m in _LABEL.findall(text[:4000])[:8])
+    labels = ",".join(m.lower().strip() for m in _LABEL.findall(text[:1500])[:8])
     return f"{head}|{labels}"
 
 
