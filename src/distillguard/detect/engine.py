@@ -87,7 +87,11 @@ class Analyzer:
         self.events = 0
 
     def process(self, event: Event) -> float:
-        """Learn from one event; return the account's current risk (campaign included)."""
+        """Learn from one event; return the account's risk (campaign included).
+
+        The risk is re-scored on each of an account's first `score_all_first` requests and
+        then on every `score_every`-th; in between, the latest peak is returned.
+        """
         if self.config.linking:
             if self.next_link_ts is None:
                 self.next_link_ts = event.ts + self.config.link_every_s
@@ -155,6 +159,10 @@ class Analyzer:
         for track in self.tracks.values():
             if track.campaign is None:
                 track.linked_runs = 0
+        # Campaigns that dissolved are forgotten, so a long-running gateway stays bounded.
+        self.campaign_first_ts = {
+            c: t for c, t in self.campaign_first_ts.items() if c in self.campaign_members
+        }
 
     def results(self) -> tuple[list[AccountResult], list[CampaignResult]]:
         accounts = []

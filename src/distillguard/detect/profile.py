@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from distillguard.detect.base import Detector, Observation
 from distillguard.detect.detectors import (
@@ -119,9 +120,7 @@ class AccountProfile:
         return templates.heavy.counts.get(key, 0) / self.n
 
     def state_bytes(self) -> int:
-        """Approximate size of this profile's state, for the memory-per-account report."""
-        import orjson
-
+        """Size of this profile's serialized state, for the memory-per-account report."""
         return len(orjson.dumps(self.to_state()))
 
     def to_state(self) -> dict[str, Any]:
