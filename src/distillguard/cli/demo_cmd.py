@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import typer
@@ -40,11 +41,15 @@ PROGRESS_EVERY = 1000  # events between progress bar updates
 
 
 class RateColumn(ProgressColumn):
-    """Events per second over the progress bar's recent window."""
+    """Events (or `unit`) per second over the progress bar's recent window."""
+
+    def __init__(self, unit: str = "events") -> None:
+        super().__init__()
+        self.unit = unit
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed:,.0f} events/s")
+        return Text("" if speed is None else f"{speed:,.0f} {self.unit}/s")
 
 
 def demo(
@@ -54,19 +59,31 @@ def demo(
     seed: int = typer.Option(0, "--seed", help="Same seed, same traffic and results."),
     accounts: int = typer.Option(60, "--accounts", help="Number of simulated accounts."),
     days: int = typer.Option(1, "--days", help="Days of simulated traffic (1-14)."),
+    via_gateway: bool = typer.Option(
+        False,
+        "--via-gateway",
+        help="Replay the traffic through an in-process gateway over loopback HTTP "
+        "(at half the volume) and analyze the events it recorded.",
+    ),
 ) -> None:
     """Simulate customers and extraction campaigns, detect online, print who was flagged."""
     start = time.perf_counter()
     data_dir = DEFAULT_DATA if DEFAULT_DATA.is_dir() else None
+    run: Callable[[Path, ScenarioConfig], None] = run_demo
+    volume = VOLUME
+    if via_gateway:
+        from distillguard.cli import demo_gateway  # imports this module: not at the top
+
+        run, volume = demo_gateway.run_gateway_demo, demo_gateway.VOLUME
     try:
         config = ScenarioConfig(
-            accounts=accounts, days=days, seed=seed, data_dir=data_dir, volume=VOLUME
+            accounts=accounts, days=days, seed=seed, data_dir=data_dir, volume=volume
         )
         if out is not None:
-            run_demo(out, config)
+            run(out, config)
         else:
             with tempfile.TemporaryDirectory(prefix="distillguard-demo-") as tmp:
-                run_demo(Path(tmp), config)
+                run(Path(tmp), config)
     except DistillguardError as err:
         raise fail(err) from None
     where = f"files in {out}" if out else "temporary files removed; --out DIR keeps them"
@@ -77,7 +94,7 @@ def demo(
 def run_demo(folder: Path, config: ScenarioConfig) -> None:
     """Simulate into `folder`, analyze, write results and evaluation there, print both."""
     summary = simulate_traffic(folder, config)
-    analyzer = detect(summary)
+    analyzer = detect([summary.events_path], summary.events)
     accounts, campaigns = analyzer.results()
     write_results(folder, accounts, campaigns)
     print_summary(accounts, campaigns)
@@ -106,8 +123,8 @@ def simulate_traffic(folder: Path, config: ScenarioConfig) -> SimSummary:
     return summary
 
 
-def detect(summary: SimSummary) -> Analyzer:
-    """Run the online analyzer over the simulated log, one event at a time."""
+def detect(logs: Sequence[Path], total: int) -> Analyzer:
+    """Run the online analyzer over the event logs in turn, one event at a time."""
     analyzer = Analyzer()
     columns = (
         TextColumn("detecting"),
@@ -117,11 +134,12 @@ def detect(summary: SimSummary) -> Analyzer:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("detecting", total=summary.events)
-        for event in EventReader(summary.events_path):
-            analyzer.process(event)
-            if analyzer.events % PROGRESS_EVERY == 0:
-                progress.update(task, completed=analyzer.events)
+        task = progress.add_task("detecting", total=total)
+        for log in logs:
+            for event in EventReader(log):
+                analyzer.process(event)
+                if analyzer.events % PROGRESS_EVERY == 0:
+                    progress.update(task, completed=analyzer.events)
         progress.update(task, completed=analyzer.events)
     return analyzer
 

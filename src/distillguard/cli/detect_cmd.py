@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -46,7 +47,12 @@ def run_analyzer(events: Path, config: AnalyzerConfig, lenient: bool) -> Analyze
     return analyzer
 
 
-def print_summary(accounts: list[AccountResult], campaigns: list[CampaignResult]) -> None:
+def print_summary(
+    accounts: list[AccountResult],
+    campaigns: list[CampaignResult],
+    notes: Mapping[str, str] | None = None,
+) -> None:
+    """Counts, the top flagged accounts with reasons (`notes`: shown after an id), campaigns."""
     flagged = [a for a in accounts if a.flagged]
     console.print(
         f"{len(accounts)} accounts, {len(flagged)} flagged, {len(campaigns)} campaigns",
@@ -54,7 +60,8 @@ def print_summary(accounts: list[AccountResult], campaigns: list[CampaignResult]
     )
     shown = 10
     for a in sorted(flagged, key=lambda a: -a.score)[:shown]:
-        console.print(f"  [bold]{escape(a.account)}[/] risk {a.score:.2f}", highlight=False)
+        note = f" ({escape(notes[a.account])})" if notes and a.account in notes else ""
+        console.print(f"  [bold]{escape(a.account)}[/] risk {a.score:.2f}{note}", highlight=False)
         for r in a.reasons[:3]:
             console.print(f"    - {r}", highlight=False, soft_wrap=True, markup=False)
     if len(flagged) > shown:
