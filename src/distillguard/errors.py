@@ -12,10 +12,17 @@ The tree::
      +-- ConvertError                 a foreign log line cannot be turned into an event
      +-- ScenarioError                a simulation option asks for something it cannot produce
      +-- ConfigError                  a setting is missing or has a bad value (key, value, source)
+     +-- PolicyError                  an enforcement policy file is invalid (file, key, value)
      +-- StoreError                   the account store cannot do what was asked
      |    +-- StoreUnavailableError   the database cannot be reached, created or migrated
      |    +-- NotFoundError           no account, key or tier with that id
      |    +-- InvalidKeyError         an API key is malformed, unknown or revoked
+     +-- LedgerError                  the tamper-evident ledger cannot be written, read or trusted
+     |    +-- LedgerFormatError       a ledger line is not a valid record (file, line, field)
+     |    +-- LedgerTamperedError     a record was edited, deleted, reordered or inserted
+     |    +-- LedgerKeyError          a signing or public key file cannot be used
+     +-- LocalModelError              the local model cannot be loaded (extra, GGUF file)
+     +-- AuditError                   a watermark audit has nothing to test or no secret
      +-- UpstreamError                a model server failed or answered with an error
           +-- UpstreamTimeoutError    a model server did not answer in time
 
@@ -103,6 +110,20 @@ class ConfigError(DistillguardError):
         )
 
 
+class PolicyError(DistillguardError):
+    """An enforcement policy file is not valid TOML or has a setting it cannot use."""
+
+    def __init__(self, source: str, key: str, value: object, problem: str) -> None:
+        self.source = source
+        self.key = key
+        self.value = value
+        self.problem = problem
+        super().__init__(
+            f"policy {source}: '{key}' = {value!r}: {problem} "
+            "(see examples/policy.toml for every setting, explained)"
+        )
+
+
 class StoreError(DistillguardError):
     """The account store cannot do what was asked."""
 
@@ -125,6 +146,15 @@ class NotFoundError(StoreError):
         self.what = what
         self.ident = ident
         super().__init__(f"no {what} with id {ident!r}; {fix}")
+
+
+class InvalidValueError(StoreError):
+    """A field of an account (or other record) was given a value it cannot take."""
+
+    def __init__(self, field: str, value: object, allowed: list[str]) -> None:
+        self.field = field
+        self.value = value
+        super().__init__(f"{field} {value!r} is not one of {', '.join(allowed)}")
 
 
 class InvalidKeyError(StoreError):
@@ -152,3 +182,55 @@ class UpstreamError(DistillguardError):
 
 class UpstreamTimeoutError(UpstreamError):
     """A model server did not answer within its timeout."""
+
+
+class LedgerError(DistillguardError):
+    """The tamper-evident ledger cannot be written, read or trusted."""
+
+
+class LedgerFormatError(LedgerError):
+    """A line of a ledger file is not a record, a checkpoint or a stub of the ledger format."""
+
+    def __init__(self, path: str, line: int, field: str, problem: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.problem = problem
+        at = f" field '{field}'" if field else ""
+        super().__init__(f"{path}:{line}:{at} {problem} (see distillguard/forensics/ledger.py)")
+
+
+class LedgerTamperedError(LedgerError):
+    """Verification found a record or checkpoint that is not what was signed."""
+
+    def __init__(self, path: str, line: int, seq: int, problem: str) -> None:
+        self.path = path
+        self.line = line
+        self.seq = seq  # the record number where the chain first breaks
+        self.problem = problem
+        super().__init__(f"{path}:{line}: record {seq}: {problem}")
+
+
+class LedgerKeyError(LedgerError):
+    """A signing (private) or verifying (public) key file cannot be read or used."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        fix = "create a pair with `distillguard ledger keygen --out KEY`"
+        super().__init__(f"key file {path}: {problem} ({fix})")
+
+
+class LocalModelError(DistillguardError):
+    """The local model upstream cannot load its model: a missing extra or GGUF file."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        self.problem = problem
+        super().__init__(f"local model: {problem}; {fix}")
+
+
+class AuditError(DistillguardError):
+    """A watermark audit cannot run: no texts, no candidate accounts or no secret."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        self.problem = problem
+        super().__init__(f"audit: {problem}; {fix}")

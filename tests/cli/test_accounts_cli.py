@@ -37,6 +37,11 @@ def test_accounts_and_keys(env: dict[str, str]) -> None:
     assert account.startswith("acct_")
     listed = _run(env, "accounts", "list")
     assert account in listed and "active" in listed and "Acme Labs" in listed
+    out = _run(env, "accounts", "set", account, "--verification", "id", "--org-type", "education")
+    assert "verification id, org type education, affiliated developer no" in out
+    assert "\tid\t" in _run(env, "accounts", "list")
+    bad = _run(env, "accounts", "set", account, "--org-type", "charity", code=2)
+    assert "org_type 'charity' is not one of" in bad
     secret = _last_word(_run(env, "keys", "create", account))
     assert secret.startswith("sk-dg-")
     keys = _run(env, "keys", "list", account)

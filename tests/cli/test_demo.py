@@ -15,7 +15,7 @@ from distillguard.cli.main import app
 
 runner = CliRunner()
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-SMALL = ["demo", "--accounts", "20", "--days", "1", "--seed", "1"]
+SMALL = ["demo", "--offline", "--accounts", "20", "--days", "1", "--seed", "1"]
 
 
 def assert_reported(stdout: str) -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+import orjson
+
 from distillguard.detect.engine import Analyzer, AnalyzerConfig
 from distillguard.events import Event
 
@@ -165,3 +167,37 @@ def test_hydra_members_are_caught_through_their_campaign(make_event) -> None:
     solo = [a for a in alone.results()[0] if a.account.startswith("hydra")]
     assert sum(a.flagged for a in solo) < len(solo)
     assert not any(a.flagged for a in accounts if a.account.startswith("bank"))
+
+
+def test_a_restored_analyzer_goes_on_as_if_never_stopped(make_event) -> None:
+    """State saved in pieces (only what changed), through JSON, resumes with the same scores."""
+    t0 = 1.8e9
+    events: list[Event] = []
+    for m in range(8):
+        events += cot_harvest(
+            make_event, f"hydra{m}", t0 + m * 7, 40, 900, ip=f"203.0.113.{m + 10}", seed=m
+        )
+    events += support_chat(make_event, "bank", t0, 300, 80)
+    events.sort(key=lambda e: e.ts)
+    config = AnalyzerConfig(link_every_s=1800)
+    whole = Analyzer(config)
+    expected = [whole.process(e) for e in events]
+
+    saved: dict[str, bytes] = {}
+    first = Analyzer(config)
+    got = []
+    for i, e in enumerate(events):
+        got.append(first.process(e))
+        if i % 97 == 0:  # periodic saves of what changed, as the gateway does
+            saved.update({a: orjson.dumps(s) for a, s in first.take_changes().items()})
+        if i == len(events) // 2:
+            break
+    saved.update({a: orjson.dumps(s) for a, s in first.take_changes().items()})
+    assert first.take_changes() == {}  # nothing changed since
+
+    second = Analyzer(config)
+    second.restore({a: orjson.loads(b) for a, b in saved.items()})
+    got += [second.process(e) for e in events[len(events) // 2 + 1 :]]
+    assert got == expected
+    assert second.results() == whole.results()
+    assert any(c.members for c in second.results()[1])  # the campaign survived too

@@ -1,12 +1,17 @@
-"""The HTTP upstream: another gateway as the model server, and servers that fail in each way."""
+"""The HTTP upstream, with each client (httpx, aiohttp): another gateway as the model server,
+servers that fail in each way, streaming chunk by chunk, the connection pool and its limit."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import openai
+import orjson
 import pytest
 from gateway_harness import Gateway
 from starlette.applications import Starlette
@@ -14,8 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from distillguard.errors import UpstreamTimeoutError
 from distillguard.gateway import BackgroundServer
+from distillguard.gateway.upstreams import Endpoint, Upstream, open_router
+from distillguard.settings import Settings, UpstreamSettings
 
+CLIENTS = ("httpx", "aiohttp")
 ASK = [{"role": "user", "content": "Summarise the causes of the French Revolution."}]
 
 
@@ -57,10 +66,18 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def fronting(start_gateway: Callable[..., Gateway], bad_upstream: str) -> Callable[[str], Gateway]:
+@pytest.fixture(params=CLIENTS)
+def fronting(
+    request: pytest.FixtureRequest, start_gateway: Callable[..., Gateway], bad_upstream: str
+) -> Callable[[str], Gateway]:
     def make(url: str = bad_upstream, secret: str | None = None) -> Gateway:
-        upstream = {"kind": "http", "url": url, "timeout_s": 0.3, "connect_timeout_s": 0.5}
+        upstream = {
+            "kind": "http",
+            "url": url,
+            "timeout_s": 0.3,
+            "connect_timeout_s": 0.5,
+            "client": request.param,
+        }
         if secret:
             upstream["api_key"] = secret
         return start_gateway(upstreams={"far": upstream}, models={"*": "far"})
@@ -116,7 +133,8 @@ def test_unreachable_upstream_is_502(fronting: Callable[..., Gateway]) -> None:
         with pytest.raises(openai.APIStatusError) as err:
             gw.client().chat.completions.create(model="any", messages=ASK, stream=stream)
         assert err.value.status_code == 502
-        assert "ConnectError" in err.value.message
+        # httpx names it ConnectError, aiohttp ClientConnectorError.
+        assert re.search(r"The model server failed \(\w*Connect\w*Error: ", err.value.message)
 
 
 def test_stream_cut_midway_ends_with_an_error(fronting: Callable[..., Gateway]) -> None:
@@ -137,3 +155,111 @@ def test_failures_are_counted_in_metrics(fronting: Callable[..., Gateway]) -> No
     text = httpx.get(gw.url + "/metrics").text
     assert 'distillguard_upstream_errors_total{kind="status",upstream="far"} 1.0' in text
     assert 'distillguard_requests_total{endpoint="chat.completions",status="502"} 1.0' in text
+
+
+# -- each client on its own, without a gateway in front
+
+
+class Probe:
+    """A model server that records its connections and lets a test pace a stream."""
+
+    def __init__(self) -> None:
+        self.peers: set[tuple[str, int]] = set()
+        self.active = 0
+        self.most_active = 0
+        self.seen_first = threading.Event()
+        self.paced = False  # the client held the first chunk before the second was sent
+
+    async def handle(self, request: Request) -> Response:
+        if request.client is not None:
+            self.peers.add((request.client.host, request.client.port))
+        body = await request.json()
+        model = body["model"]
+        if model == "hold":
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+            await asyncio.sleep(0.15)
+            self.active -= 1
+            return JSONResponse({"id": body["user"], "choices": []})
+
+        async def paced() -> AsyncIterator[bytes]:
+            yield b"data: first\n\n"
+            if model == "stall":
+                await asyncio.sleep(1.0)
+            else:  # the second chunk only once the client holds the first
+                self.paced = await asyncio.to_thread(self.seen_first.wait, 5)
+            yield b"data: second\n\n"
+
+        return StreamingResponse(paced(), media_type="text/event-stream")
+
+
+@pytest.fixture
+def probe() -> Iterator[tuple[Probe, str]]:
+    p = Probe()
+    app = Starlette(routes=[Route("/v1/chat/completions", p.handle, methods=["POST"])])
+    with BackgroundServer(app) as server:
+        yield p, server.url + "/v1"
+
+
+def _upstream(client: str, url: str, **conf: Any) -> Upstream:
+    settings = UpstreamSettings(kind="http", url=url, client=client, **conf)
+    return open_router(Settings(upstreams={"u": settings}, models={"*": "u"})).upstreams["u"]
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_stream_is_relayed_chunk_by_chunk(client: str, probe: tuple[Probe, str]) -> None:
+    server, url = probe
+
+    async def read() -> list[bytes]:
+        up = _upstream(client, url, timeout_s=10)
+        stream = await up.open_stream(Endpoint.CHAT, {"model": "drip", "stream": True})
+        got = []
+        async for chunk in stream.chunks():
+            got.append(chunk)
+            server.seen_first.set()  # the server sends the rest only now
+        await up.aclose()
+        return got
+
+    got = asyncio.run(read())
+    assert got[0] == b"data: first\n\n"
+    assert b"".join(got) == b"data: first\n\ndata: second\n\n"
+    assert server.paced
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_stream_stalled_midway_times_out(client: str, probe: tuple[Probe, str]) -> None:
+    async def read() -> list[bytes]:
+        up = _upstream(client, probe[1], timeout_s=0.3)
+        got = []
+        try:
+            stream = await up.open_stream(Endpoint.CHAT, {"model": "stall", "stream": True})
+            async for chunk in stream.chunks():
+                got.append(chunk)
+        finally:
+            await up.aclose()
+        return got
+
+    with pytest.raises(UpstreamTimeoutError, match=r"no answer within 0\.3s") as err:
+        asyncio.run(read())
+    assert err.value.upstream == "u"
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_connections_are_pooled_and_capped(client: str, probe: tuple[Probe, str]) -> None:
+    server, url = probe
+
+    async def burst() -> list[bytes]:
+        up = _upstream(client, url, max_connections=3, timeout_s=5)
+        try:
+            asks = [up.complete(Endpoint.CHAT, {"model": "hold", "user": str(i)}) for i in range(9)]
+            answers = await asyncio.gather(*asks)
+            # Later requests reuse the pooled connections rather than opening new ones.
+            answers.append(await up.complete(Endpoint.CHAT, {"model": "hold", "user": "last"}))
+            return answers
+        finally:
+            await up.aclose()
+
+    answers = asyncio.run(burst())
+    assert [orjson.loads(a)["id"] for a in answers] == [*map(str, range(9)), "last"]
+    assert server.most_active == 3
+    assert len(server.peers) == 3

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
-from distillguard.errors import InvalidKeyError, NotFoundError, StoreUnavailableError
+from distillguard.errors import (
+    InvalidKeyError,
+    InvalidValueError,
+    NotFoundError,
+    StoreUnavailableError,
+)
 from distillguard.settings import load_settings
 from distillguard.store import AccountStatus, Store, Tier, open_store
 from distillguard.store import tables as t
@@ -122,3 +129,36 @@ def test_unreachable_database_names_the_url_without_password() -> None:
     with pytest.raises(StoreUnavailableError, match=r"127\.0\.0\.1:1/nope") as err:
         open_store(load_settings(overrides={"database_url": url}))
     assert "hunter2" not in str(err.value)
+
+
+def test_account_attributes_are_stored_and_checked(store: Store) -> None:
+    acct = store.create_account("erin", tier="free")
+    assert acct.verification == "none" and acct.org_type is None and not acct.affiliated_developer
+    got = store.set_attributes(
+        acct.id, verification="business", org_type="research", affiliated_developer=True
+    )
+    assert (got.verification, got.org_type, got.affiliated_developer) == (
+        "business",
+        "research",
+        True,
+    )
+    assert store.get_account(acct.id) == got
+    assert store.authenticate(store.create_key(acct.id).secret).account == got
+    with pytest.raises(InvalidValueError, match=r"verification 'passport'.*business"):
+        store.set_attributes(acct.id, verification="passport")
+    with pytest.raises(InvalidValueError, match="org_type"):
+        store.set_attributes(acct.id, org_type="charity")
+    with pytest.raises(NotFoundError, match="acct_missing"):
+        store.set_attributes("acct_missing", verification="email")
+
+
+def test_detector_state_is_upserted(store: Store) -> None:
+    # The PostgreSQL database is shared by the run's tests: only this test's rows are checked.
+    p = f"t{secrets.token_hex(4)}_"
+    many = {f"{p}{i}": bytes([i % 256]) * 100 for i in range(1200)}  # more than one chunk
+    store.save_detector_state(many)
+    store.save_detector_state({f"{p}7": b"newer", f"{p}#campaigns": b"\x00\xff"})
+    loaded = {a: b for a, b in store.load_detector_state().items() if a.startswith(p)}
+    assert len(loaded) == 1201
+    assert loaded[f"{p}7"] == b"newer" and loaded[f"{p}#campaigns"] == b"\x00\xff"
+    assert loaded[f"{p}8"] == bytes([8]) * 100

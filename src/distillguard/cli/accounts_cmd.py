@@ -1,4 +1,4 @@
-"""`distillguard accounts create|list|suspend|activate` and `distillguard keys create|list|revoke`.
+"""`distillguard accounts create|list|set|suspend|activate`, `distillguard keys create|list|revoke`.
 
 Every command reads the store that `--config FILE` or `DISTILLGUARD_DATABASE_URL` names (the
 variable wins). Scripts rely on `accounts create` printing the new id, and `keys create` the
@@ -62,12 +62,13 @@ def create_account(
 
 @accounts_app.command("list")
 def list_accounts(config: Path | None = CONFIG) -> None:
-    """One line per account: id, status, tier, org, created, name."""
+    """One line per account: id, status, tier, org, verification, created, name."""
     with opened(config) as store:
         accounts = store.list_accounts()
     for a in accounts:
         typer.echo(
-            f"{a.id}\t{a.status.value}\t{a.tier}\t{a.org or '-'}\t{_when(a.created_at)}\t{a.name}"
+            f"{a.id}\t{a.status.value}\t{a.tier}\t{a.org or '-'}\t{a.verification.value}\t"
+            f"{_when(a.created_at)}\t{a.name}"
         )
 
 
@@ -89,6 +90,38 @@ def activate(
     with opened(config) as store:
         store.set_status(account_id, AccountStatus.ACTIVE)
     typer.echo(f"activated {account_id}")
+
+
+@accounts_app.command("set")
+def set_attributes(
+    account_id: str = typer.Argument(..., metavar="ID"),
+    verification: str | None = typer.Option(
+        None, "--verification", help="none, email, phone, id or business."
+    ),
+    org_type: str | None = typer.Option(
+        None,
+        "--org-type",
+        help="individual, startup_programme, education, research, enterprise or government.",
+    ),
+    affiliated: bool | None = typer.Option(
+        None,
+        "--affiliated-developer/--not-affiliated-developer",
+        help="Declared affiliation with a model developer.",
+    ),
+    config: Path | None = CONFIG,
+) -> None:
+    """Set the attributes of an account that the policy weighs (verification, org type, ...)."""
+    with opened(config) as store:
+        a = store.set_attributes(
+            account_id,
+            verification=verification,
+            org_type=org_type,
+            affiliated_developer=affiliated,
+        )
+    typer.echo(
+        f"{a.id}: verification {a.verification.value}, org type {a.org_type or '-'}, "
+        f"affiliated developer {'yes' if a.affiliated_developer else 'no'}"
+    )
 
 
 @keys_app.command("create")

@@ -1,17 +1,18 @@
-"""`distillguard demo --via-gateway`: the demo's traffic replayed through a real gateway.
+"""`distillguard demo`: the simulated traffic replayed through a real gateway, which detects.
 
 The gateway runs in this process (`BackgroundServer` on 127.0.0.1, a port the system picks)
 with the simulated upstream and a SQLite store in the demo's folder. Each simulated account
 gets a gateway account (named after the simulated id, same org) and one key; the simulated
-requests go through the gateway over loopback HTTP (httpx, at most `CONCURRENCY` in flight,
-each account's requests in their simulated order, with the original User-Agent). The events
-the gateway recorded are then analyzed and scored against the simulated labels, translated to
-the gateway's account ids.
+requests go through the gateway over loopback HTTP in the log's order (httpx, at most
+`CONCURRENCY` in flight, each account's requests one after another), with the original
+User-Agent. The gateway's inline detection scores them as they come; its verdicts are then
+printed and scored against the simulated labels, translated to the gateway's account ids.
 
-What differs from the offline demo: the recorded ts is gateway wall-clock time, so a day of
-traffic is compressed into the seconds the replay takes; the recorded IP is the loopback
-address (the gateway only knows the connection's peer); the responses are the simulated
-upstream's, not the simulator's.
+The replay speaks for the simulated clients the way a load balancer speaks for real ones:
+X-Forwarded-For carries the simulated address (the gateway trusts loopback as a proxy here)
+and X-Distillguard-Event-Time the simulated time (`events.trust_event_time`, on only for
+replays), so a day of traffic keeps its timing though it takes a minute. The responses are
+the simulated upstream's, not the simulator's.
 """
 
 from __future__ import annotations
@@ -27,48 +28,58 @@ import httpx
 import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from distillguard.cli.demo_cmd import RateColumn, detect, simulate_traffic
+from distillguard.cli.demo_cmd import RateColumn, simulate_traffic
 from distillguard.cli.detect_cmd import console, print_evaluation, print_summary, write_results
 from distillguard.evaluation import evaluate, read_labels, read_scores
 from distillguard.evaluation.labels import Label
+from distillguard.events import parse_ts
 from distillguard.gateway import BackgroundServer, build_app
+from distillguard.gateway.proxy import EVENT_TIME_HEADER
 from distillguard.settings import Settings, load_settings
 from distillguard.sim import ScenarioConfig
 from distillguard.store import open_store
 
-# Requests through HTTP cost far more than offline analysis; half the offline demo's
-# volume keeps `--accounts 20 --days 1` well under a minute on 2 cores.
-VOLUME = 0.3
+# Requests through HTTP cost far more than offline analysis: at 5/6 of the offline demo's
+# volume the default 60 accounts make ~40k requests, about a minute on 2 cores.
+VOLUME = 0.5
 CONCURRENCY = 32  # requests in flight at most
+DISPATCHED = CONCURRENCY * 8  # requests sent or waiting for their account's previous one
 DEMO_TIER = "demo"  # no limits: the demo measures detection, not throttling
 PATHS = {"chat.completions": "/v1/chat/completions", "completions": "/v1/completions"}
 
 
 @dataclass(frozen=True, slots=True)
 class Replayed:
-    """One simulated request as it will be sent: path, JSON body, User-Agent."""
+    """One simulated request as it will be sent: who, path, JSON body and its headers."""
 
+    account: str
     path: str
     body: bytes
     user_agent: str
+    ts: float
+    ip: str | None
 
 
 @dataclass(slots=True)
 class Plan:
-    """The simulated requests per account, in log order, and each account's org."""
+    """The simulated requests in log order, and each account's org."""
 
-    calls: dict[str, list[Replayed]]
+    calls: list[Replayed]
     orgs: dict[str, str | None]
     skipped: Counter[str]
 
     @property
     def total(self) -> int:
-        return sum(len(c) for c in self.calls.values())
+        return len(self.calls)
+
+    @property
+    def accounts(self) -> set[str]:
+        return set(self.orgs)
 
 
 def read_plan(events: Path) -> Plan:
-    """Group the simulated log's requests by account, keeping each account's order."""
-    plan = Plan({}, {}, Counter())
+    """The simulated log's requests the gateway serves, in log order."""
+    plan = Plan([], {}, Counter())
     with events.open("rb") as fh:
         for line in fh:
             if not line.strip():
@@ -81,12 +92,31 @@ def read_plan(events: Path) -> Plan:
                 plan.skipped[endpoint] += 1
                 continue
             plan.orgs.setdefault(account, event.get("org"))
-            call = Replayed(path, orjson.dumps(event["request"]), event.get("user_agent") or "")
-            plan.calls.setdefault(account, []).append(call)
+            plan.calls.append(
+                Replayed(
+                    account,
+                    path,
+                    orjson.dumps(event["request"]),
+                    event.get("user_agent") or "",
+                    parse_ts(event["ts"]),
+                    event.get("ip"),
+                )
+            )
     return plan
 
 
-def gateway_settings(folder: Path) -> Settings:
+def reorder_window(plan: Plan) -> float:
+    """Simulated seconds that `DISPATCHED` consecutive requests can span.
+
+    A request is sent at most `DISPATCHED` requests after the newest one sent (it may wait
+    for its account's previous one), so it finishes that late at most on the simulated clock.
+    """
+    ts = [c.ts for c in plan.calls]
+    spans = (ts[i + DISPATCHED] - ts[i] for i in range(len(ts) - DISPATCHED))
+    return max(60.0, max(spans, default=0.0) * 1.5)
+
+
+def gateway_settings(folder: Path, reorder_window_s: float = 900.0) -> Settings:
     return load_settings(
         overrides={
             "database_url": f"sqlite:///{folder / 'gateway.db'}",
@@ -95,9 +125,15 @@ def gateway_settings(folder: Path) -> Settings:
             "models": {"*": "simulated"},  # the simulator's model names all go to the simulator
             "upstreams": {"simulated": {"kind": "simulated"}},
             "limits": {"backend": "memory"},
-            # Detection runs after the replay over the whole log, as in the offline demo.
-            "events": {"dir": str(folder / "gateway-events"), "detection": False},
-            "auth": {"cache_ttl_s": 60.0},  # one scrypt check per key a minute, not per request
+            "server": {"trusted_proxies": ["127.0.0.1/32"]},  # the replay forwards for clients
+            # The simulated clock; requests in flight together span minutes of it.
+            "events": {
+                "dir": str(folder / "gateway-events"),
+                "trust_event_time": True,
+                "reorder_window_s": reorder_window_s,
+                "queue_size": 100_000,
+            },
+            "auth": {"cache_ttl_s": 3600.0},  # one scrypt check per key, not per request
         }
     )
 
@@ -107,11 +143,11 @@ def run_gateway_demo(folder: Path, config: ScenarioConfig) -> None:
     summary = simulate_traffic(folder, config)
     labels = read_labels(summary.labels_path)
     plan = read_plan(summary.events_path)
-    settings = gateway_settings(folder)
+    settings = gateway_settings(folder, reorder_window(plan))
     store = open_store(settings)
     ids: dict[str, str] = {}
     secrets: dict[str, str] = {}
-    for name in sorted(set(plan.calls) | set(labels)):
+    for name in sorted(plan.accounts | set(labels)):
         account = store.create_account(name, tier=DEMO_TIER, org=plan.orgs.get(name))
         ids[name] = account.id
         secrets[name] = store.create_key(account.id).secret
@@ -139,18 +175,15 @@ def run_gateway_demo(folder: Path, config: ScenarioConfig) -> None:
     if plan.skipped:
         console.print(f"skipped endpoints the gateway does not serve: {dict(plan.skipped)}")
     console.print(
-        f"note: recorded ts is the gateway's wall clock: {summary.days} simulated "
-        f"day{'s' if summary.days > 1 else ''} took {took:.0f} s, so rate, burst and timing "
-        "detectors see compressed time; IPs are the loopback peer (the gateway records no "
-        "forwarded address); user agents are the simulated ones.",
+        f"the gateway detected inline on the simulated clock ({summary.days} simulated "
+        f"day{'s' if summary.days > 1 else ''} in {took:.0f} s) and the simulated client "
+        "addresses (X-Forwarded-For from a trusted loopback proxy); its event log is in "
+        "gateway-events/ for `distillguard analyze`.",
         style="dim",
         highlight=False,
         soft_wrap=True,
     )
-
-    logs = sorted((folder / "gateway-events").glob("events-*.jsonl"))
-    analyzer = detect(logs, recorder.log.written)
-    accounts, campaigns = analyzer.results()
+    accounts, campaigns = recorder.analyzer.results()
     write_results(folder, accounts, campaigns)
     kinds = {ids[name]: label.kind for name, label in labels.items() if name in ids}
     print_summary(
@@ -181,9 +214,10 @@ def write_map(path: Path, ids: dict[str, str], labels: dict[str, Label]) -> None
 
 
 async def replay(url: str, plan: Plan, secrets: dict[str, str]) -> Counter[int]:
-    """Send every planned request; each account's in order. Status counts (0: no answer)."""
+    """Send every planned request in log order; an account's one after another."""
     statuses: Counter[int] = Counter()
     slots = asyncio.Semaphore(CONCURRENCY)
+    turns = {name: asyncio.Lock() for name in plan.accounts}  # FIFO: keeps each account's order
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     columns = (
         TextColumn("replaying"),
@@ -196,22 +230,39 @@ async def replay(url: str, plan: Plan, secrets: dict[str, str]) -> Counter[int]:
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("replaying", total=plan.total)
 
-            async def one_account(name: str, calls: list[Replayed]) -> None:
-                base = {
-                    "authorization": f"Bearer {secrets[name]}",
+            async def send(i: int, call: Replayed) -> None:
+                headers = {
+                    "authorization": f"Bearer {secrets[call.account]}",
                     "content-type": "application/json",
+                    "user-agent": call.user_agent,
+                    EVENT_TIME_HEADER: repr(call.ts),
                 }
-                for call in calls:
-                    headers = {**base, "user-agent": call.user_agent}
-                    async with slots:
-                        try:
-                            response = await client.post(
-                                call.path, content=call.body, headers=headers
-                            )
-                            statuses[response.status_code] += 1
-                        except httpx.HTTPError:
-                            statuses[0] += 1
+                if call.ip:
+                    headers["x-forwarded-for"] = call.ip
+                try:
+                    async with turns[call.account], slots:
+                        response = await client.post(call.path, content=call.body, headers=headers)
+                    statuses[response.status_code] += 1
+                except httpx.HTTPError:
+                    statuses[0] += 1
+                finally:
+                    del pending[i]
+                    answered.set()
                     progress.advance(task)
 
-            await asyncio.gather(*(one_account(n, c) for n, c in plan.calls.items()))
+            # Request i goes out only once every request before i - DISPATCHED was answered,
+            # so none finishes more than DISPATCHED requests late (see `reorder_window`).
+            pending: dict[int, None] = {}  # sent and unanswered, oldest first
+            answered = asyncio.Event()
+            sent: set[asyncio.Task[None]] = set()
+            for i, call in enumerate(plan.calls):
+                while pending and next(iter(pending)) <= i - DISPATCHED:
+                    answered.clear()
+                    await answered.wait()
+                pending[i] = None
+                t = asyncio.create_task(send(i, call))
+                sent.add(t)
+                t.add_done_callback(sent.discard)
+            while sent:
+                await asyncio.gather(*list(sent))
     return statuses

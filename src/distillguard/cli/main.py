@@ -6,9 +6,12 @@ import typer
 
 from distillguard.cli import (
     accounts_cmd,
+    audit_cmd,
     demo_cmd,
     detect_cmd,
     events_cmd,
+    ledger_cmd,
+    policy_cmd,
     serve_cmd,
     simulate_cmd,
 )
@@ -33,6 +36,9 @@ detect_cmd.register(app)
 demo_cmd.register(app)
 serve_cmd.register(app)
 accounts_cmd.register(app)
+policy_cmd.register(app)
+ledger_cmd.register(app)
+audit_cmd.register(app)
 
 
 def main() -> None:  # pragma: no cover - console script shim

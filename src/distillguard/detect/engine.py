@@ -12,8 +12,9 @@ is re-evaluated on each of its events, and campaigns are re-linked every
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from distillguard.detect.base import Detector
 from distillguard.detect.campaigns import LinkConfig, campaign_id, cohesion, link
@@ -75,6 +76,30 @@ class _Track:
     linked_runs: int = 0  # consecutive re-linkings that found the account in a campaign
 
 
+# The key of the analyzer's own state among the per-account ones.
+CAMPAIGNS = "#campaigns"
+
+
+def _track_state(track: _Track) -> dict[str, Any]:
+    return {
+        "profile": track.profile.to_state(),
+        "max_score": track.max_score,
+        "first_flag": track.first_flag,
+        "campaign": track.campaign,
+        "linked_runs": track.linked_runs,
+    }
+
+
+def _load_track(state: Mapping[str, Any]) -> _Track:
+    return _Track(
+        AccountProfile.from_state(state["profile"]),
+        state["max_score"],
+        state["first_flag"],
+        state["campaign"],
+        state["linked_runs"],
+    )
+
+
 class Analyzer:
     def __init__(self, config: AnalyzerConfig | None = None) -> None:
         self.config = config or AnalyzerConfig()
@@ -85,6 +110,7 @@ class Analyzer:
         self.cohesive: dict[str, bool] = {}
         self.next_link_ts: float | None = None
         self.events = 0
+        self._changed: set[str] = set()  # accounts whose state changed since `take_changes`
 
     def process(self, event: Event) -> float:
         """Learn from one event; return the account's risk (campaign included).
@@ -104,6 +130,7 @@ class Analyzer:
         profile = track.profile
         profile.observe(extract(event))
         self.events += 1
+        self._changed.add(event.account)
         # Scoring every detector costs as much as updating them: past the first requests,
         # score every `score_every`-th one (first_flag_index is then exact to that step).
         if profile.n > self.config.score_all_first and profile.n % self.config.score_every:
@@ -159,10 +186,41 @@ class Analyzer:
         for track in self.tracks.values():
             if track.campaign is None:
                 track.linked_runs = 0
+        self._changed.update(previous)
+        self._changed.update(a for members in groups for a in members)
         # Campaigns that dissolved are forgotten, so a long-running gateway stays bounded.
         self.campaign_first_ts = {
             c: t for c, t in self.campaign_first_ts.items() if c in self.campaign_members
         }
+
+    # -- persistence: a restarted gateway goes on where it stopped
+    def take_changes(self) -> dict[str, dict[str, Any]]:
+        """JSON-able states of the accounts changed since the last call, and `CAMPAIGNS`."""
+        out = {a: _track_state(self.tracks[a]) for a in self._changed if a in self.tracks}
+        if out:
+            out[CAMPAIGNS] = {
+                "events": self.events,
+                "next_link_ts": self.next_link_ts,
+                "scores": self.campaign_scores,
+                "members": self.campaign_members,
+                "first_ts": self.campaign_first_ts,
+                "cohesive": self.cohesive,
+            }
+        self._changed.clear()
+        return out
+
+    def restore(self, states: Mapping[str, Mapping[str, Any]]) -> None:
+        """Load what `take_changes` gave (all of it, merged); replaces the current state."""
+        self.tracks = {a: _load_track(s) for a, s in states.items() if a != CAMPAIGNS}
+        shared = states.get(CAMPAIGNS)
+        if shared is not None:
+            self.events = shared["events"]
+            self.next_link_ts = shared["next_link_ts"]
+            self.campaign_scores = dict(shared["scores"])
+            self.campaign_members = {c: list(m) for c, m in shared["members"].items()}
+            self.campaign_first_ts = dict(shared["first_ts"])
+            self.cohesive = dict(shared["cohesive"])
+        self._changed.clear()
 
     def results(self) -> tuple[list[AccountResult], list[CampaignResult]]:
         accounts = []

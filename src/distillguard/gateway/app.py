@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from distillguard.gateway.admin import AdminApi
 from distillguard.gateway.api_errors import ApiError
 from distillguard.gateway.auth import Authenticator
 from distillguard.gateway.limits import open_limiter
@@ -32,10 +33,11 @@ def build_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     """The gateway app; `store` lets a caller share one it already opened."""
     store = store if store is not None else open_store(settings)
     metrics = GatewayMetrics()
-    recorder = EventRecorder(settings.events, metrics)
+    recorder = EventRecorder(settings.events, metrics, store, settings.ledger)
+    auth = Authenticator(store, settings.auth, metrics)
     proxy = Proxy(
         settings,
-        Authenticator(store, settings.auth.cache_ttl_s),
+        auth,
         open_limiter(settings.limits),
         open_router(settings),
         recorder,
@@ -67,6 +69,7 @@ def build_app(settings: Settings, *, store: Store | None = None) -> Starlette:
             Route("/v1/models", proxy.models, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/healthz", health, methods=["GET"]),
+            *AdminApi(settings, store, auth, recorder).routes(),
         ],
         lifespan=lifespan,
         exception_handlers={
@@ -90,7 +93,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         message = f"No endpoint {request.url.path}; this gateway serves /v1/chat/completions, "
-        message += "/v1/completions and /v1/models."
+        message += "/v1/completions, /v1/models, /metrics, /healthz and /admin/..."
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}."
     else:

@@ -4,6 +4,12 @@ Checking a key costs a scrypt hash (tens of ms), so a key that passed is trusted
 `auth.cache_ttl_s` seconds, keyed by a SHA-256 of the secret (never the secret itself).
 Revoking a key or suspending an account therefore takes effect within that time on every
 replica, and at once on the replica that did it through `forget`.
+
+The same cost makes bad keys a way to burn the gateway's CPU, so a rejected secret is
+remembered for as long (a retry costs nothing), a client address past
+`auth.failures_per_min` failed checks a minute is refused without checking, and at most
+`auth.concurrent_checks` scrypt hashes run at once. While the store is down, keys in the
+cache keep working and the rest get a 503.
 """
 
 from __future__ import annotations
@@ -11,21 +17,32 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from typing import Any, TypeVar
 
-from distillguard.errors import InvalidKeyError
-from distillguard.gateway.api_errors import suspended, unauthorized
+from distillguard.errors import InvalidKeyError, StoreUnavailableError
+from distillguard.gateway.api_errors import ApiError, suspended, unauthorized
+from distillguard.gateway.metrics import GatewayMetrics
+from distillguard.settings import AuthSettings
 from distillguard.store import Principal, Store
 
 _MAX_CACHED = 100_000
+_WINDOW_S = 60.0
+_STORE_RETRY_S = "5"
+T = TypeVar("T", bound=dict[Any, Any])
 
 
 class Authenticator:
-    def __init__(self, store: Store, ttl_s: float) -> None:
+    def __init__(self, store: Store, settings: AuthSettings, metrics: GatewayMetrics) -> None:
         self._store = store
-        self._ttl_s = ttl_s
+        self._ttl_s = settings.cache_ttl_s
+        self._max_failures = settings.failures_per_min
+        self._checks = asyncio.Semaphore(settings.concurrent_checks)
+        self._metrics = metrics
         self._cache: dict[bytes, tuple[float, Principal]] = {}
+        self._rejected: dict[bytes, tuple[float, str]] = {}
+        self._failures: dict[str, tuple[float, int]] = {}  # address -> (window start, count)
 
-    async def principal(self, authorization: str | None) -> Principal:
+    async def principal(self, authorization: str | None, ip: str | None = None) -> Principal:
         """The account behind an `Authorization: Bearer KEY` header, or a 401/403 `ApiError`."""
         if not authorization:
             raise unauthorized("No API key provided; send it as 'Authorization: Bearer sk-dg-...'.")
@@ -39,18 +56,66 @@ class Authenticator:
         if hit is not None and hit[0] > now:
             who = hit[1]
         else:
-            try:
-                who = await asyncio.to_thread(self._store.authenticate, secret)
-            except InvalidKeyError as err:
-                raise unauthorized(f"Incorrect API key: {err.problem}.") from None
-            if self._ttl_s > 0:
-                if len(self._cache) >= _MAX_CACHED:
-                    self._cache.clear()
-                self._cache[digest] = (now + self._ttl_s, who)
+            who = await self._check(secret, digest, ip, now)
         if not who.account.active:
             raise suspended(who.account.id)
         return who
 
+    async def _check(self, secret: str, digest: bytes, ip: str | None, now: float) -> Principal:
+        rejected = self._rejected.get(digest)
+        if rejected is not None and rejected[0] > now:
+            raise unauthorized(f"Incorrect API key: {rejected[1]}.")
+        self._refuse_if_failing(ip, now)
+        try:
+            async with self._checks:
+                who = await asyncio.to_thread(self._store.authenticate, secret)
+        except InvalidKeyError as err:
+            self._remember_failure(digest, err.problem, ip, now)
+            raise unauthorized(f"Incorrect API key: {err.problem}.") from None
+        except StoreUnavailableError:
+            self._metrics.auth_refused.labels("store_unavailable").inc()
+            raise ApiError(
+                503,
+                "The account store is unavailable, so this key cannot be checked; retry shortly.",
+                type="server_error",
+                code="store_unavailable",
+                headers={"retry-after": _STORE_RETRY_S},
+            ) from None
+        if self._ttl_s > 0:
+            _bounded(self._cache)[digest] = (now + self._ttl_s, who)
+        return who
+
+    def _refuse_if_failing(self, ip: str | None, now: float) -> None:
+        if ip is None:
+            return
+        start, count = self._failures.get(ip, (now, 0))
+        if now - start < _WINDOW_S and count >= self._max_failures:
+            self._metrics.auth_refused.labels("too_many_failures").inc()
+            retry = max(1, int(start + _WINDOW_S - now + 0.999))
+            raise ApiError(
+                429,
+                f"Too many failed API key checks from {ip}; retry after {retry} s.",
+                type="requests",
+                code="too_many_failed_keys",
+                headers={"retry-after": str(retry)},
+            )
+
+    def _remember_failure(self, digest: bytes, problem: str, ip: str | None, now: float) -> None:
+        _bounded(self._rejected)[digest] = (now + max(self._ttl_s, 1.0), problem)
+        if ip is None:
+            return
+        start, count = self._failures.get(ip, (now, 0))
+        if now - start >= _WINDOW_S:
+            start, count = now, 0
+        _bounded(self._failures)[ip] = (start, count + 1)
+
     def forget(self) -> None:
         """Drop every cached key, after a revocation or suspension made here."""
         self._cache.clear()
+
+
+def _bounded(table: T, limit: int = _MAX_CACHED) -> T:
+    """The table, emptied first when full: memory stays bounded whatever clients send."""
+    if len(table) >= limit:
+        table.clear()
+    return table

@@ -52,6 +52,17 @@ class GatewayMetrics:
             "Events that finished after the reorder window; their ts was raised.",
             registry=r,
         )
+        self.state_saves = Counter(
+            "distillguard_detector_state_saves",
+            "Times the detector state of changed accounts was written to the store.",
+            registry=r,
+        )
+        self.auth_refused = Counter(
+            "distillguard_auth_refused",
+            "Key checks refused unchecked, by reason (too many failures, store unavailable).",
+            ["reason"],
+            registry=r,
+        )
         self.flagged_accounts = Gauge(
             "distillguard_flagged_accounts",
             "Accounts whose risk reached the flag threshold since the gateway started.",

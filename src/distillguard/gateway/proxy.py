@@ -25,6 +25,7 @@ from distillguard.errors import UpstreamError, UpstreamTimeoutError
 from distillguard.gateway.api_errors import ApiError, rate_limited
 from distillguard.gateway.auth import Authenticator
 from distillguard.gateway.bodies import parse_body
+from distillguard.gateway.client_ip import ClientAddress
 from distillguard.gateway.limits import RateLimiter
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.recorder import EventRecorder
@@ -35,6 +36,8 @@ from distillguard.settings import Settings
 from distillguard.store import Principal
 
 log = logging.getLogger("distillguard.gateway.access")
+
+EVENT_TIME_HEADER = "x-distillguard-event-time"
 
 
 @dataclass(slots=True)
@@ -67,6 +70,7 @@ class Proxy:
         self.router = router
         self.recorder = recorder
         self.metrics = metrics
+        self.addresses = ClientAddress(settings.server.trusted_proxies)
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- endpoints
@@ -77,13 +81,32 @@ class Proxy:
         return await self._handle(request, Endpoint.COMPLETIONS)
 
     async def models(self, request: Request) -> Response:
-        await self.auth.principal(request.headers.get("authorization"))
+        await self.auth.principal(request.headers.get("authorization"), self._ip(request))
         names = await self.router.model_names()
         data = [
             {"id": n, "object": "model", "created": 0, "owned_by": "distillguard"} for n in names
         ]
         body = orjson.dumps({"object": "list", "data": data})
         return Response(body, media_type="application/json")
+
+    def _ip(self, request: Request) -> str | None:
+        peer = request.client.host if request.client else None
+        return self.addresses.of(peer, request.headers.get("x-forwarded-for"))
+
+    def _arrived(self, request: Request) -> float:
+        """Now; or, for replays (`events.trust_event_time`), the time the client says."""
+        if self.settings.events.trust_event_time:
+            given = request.headers.get(EVENT_TIME_HEADER)
+            if given is not None:
+                try:
+                    return float(given)
+                except ValueError:
+                    raise ApiError(
+                        400,
+                        f"{EVENT_TIME_HEADER} must be Unix seconds, got {given[:40]!r}.",
+                        param=EVENT_TIME_HEADER,
+                    ) from None
+        return time.time()
 
     async def _handle(self, request: Request, endpoint: Endpoint) -> Response:
         started = time.perf_counter()
@@ -95,8 +118,9 @@ class Proxy:
             return err.response()
 
     async def _complete(self, request: Request, endpoint: Endpoint, started: float) -> Response:
-        arrived = time.time()
-        who = await self.auth.principal(request.headers.get("authorization"))
+        arrived = self._arrived(request)
+        ip = self._ip(request)
+        who = await self.auth.principal(request.headers.get("authorization"), ip)
         body = parse_body(await request.body(), endpoint, who.tier)
         model = body["model"]
         upstream = self.router.route(model)
@@ -107,16 +131,7 @@ class Proxy:
                 code="model_not_found",
                 param="model",
             )
-        client = request.client
-        call = Call(
-            endpoint,
-            who,
-            body,
-            arrived,
-            started,
-            client.host if client else None,
-            request.headers.get("user-agent"),
-        )
+        call = Call(endpoint, who, body, arrived, started, ip, request.headers.get("user-agent"))
         verdict = await self.limiter.admit(who.account.id, who.tier)
         if not verdict.allowed:
             self.metrics.rate_limited.labels(verdict.limit).inc()

@@ -11,17 +11,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
+import zlib
 from typing import Any
 
 import orjson
 
 from distillguard.detect.engine import Analyzer
+from distillguard.errors import StoreError
 from distillguard.events import FieldError, format_ts, parse_event
+from distillguard.forensics.ledger import open_ledger
 from distillguard.gateway.event_log import RotatingEventLog
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.reorder import ReorderBuffer
-from distillguard.settings import EventSettings
+from distillguard.settings import EventSettings, LedgerSettings
+from distillguard.store import Store
 
 log = logging.getLogger("distillguard.gateway.events")
 
@@ -29,13 +34,27 @@ _BATCH = 512
 
 
 class EventRecorder:
-    def __init__(self, settings: EventSettings, metrics: GatewayMetrics) -> None:
+    def __init__(
+        self,
+        settings: EventSettings,
+        metrics: GatewayMetrics,
+        store: Store | None = None,
+        ledger: LedgerSettings | None = None,
+    ) -> None:
         self._settings = settings
+        self._store = store
+        self._unsaved: dict[str, bytes] = {}  # detector state a failed save still owes
+        self._saved_at = time.monotonic()
+        self._replay_clock = (0.0, 0.0)  # (newest replayed ts, wall time it came)
+        # Held while a batch is processed, so readers (the admin API) see a consistent analyzer.
+        self.lock = threading.Lock()
         self._metrics = metrics
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(settings.queue_size)
         self._buffer = ReorderBuffer(settings.reorder_window_s)
         self.log = RotatingEventLog(settings.dir, settings.rotate_bytes)
         self.analyzer = Analyzer() if settings.detection else None
+        # Each written event is also appended to the hash-chained, signed ledger.
+        self.ledger = open_ledger(ledger) if ledger is not None and ledger.enabled else None
         self.flagged: set[str] = set()
         self.dropped = 0
         self.invalid = 0
@@ -55,6 +74,8 @@ class EventRecorder:
         return True
 
     async def start(self) -> None:
+        if self.analyzer is not None and self._store is not None:
+            await asyncio.to_thread(self._restore)
         self._task = asyncio.create_task(self._run(), name="distillguard-events")
 
     async def stop(self) -> None:
@@ -71,7 +92,10 @@ class EventRecorder:
         while not self._queue.empty():
             rest.append(self._queue.get_nowait())
         await asyncio.to_thread(self._handle, rest, True)
+        await asyncio.to_thread(self._save)
         self.log.close()
+        if self.ledger is not None:
+            self.ledger.close()  # signs what is still unsigned
 
     async def _run(self) -> None:
         wait = max(0.05, self._settings.reorder_window_s / 2)
@@ -89,10 +113,23 @@ class EventRecorder:
                     log.exception("event batch failed")
 
     def _handle(self, batch: list[dict[str, Any]], final: bool) -> None:
+        with self.lock:
+            self._handle_locked(batch, final)
+        every = self._settings.save_state_s
+        if every and time.monotonic() - self._saved_at >= every:
+            self._save()
+
+    def _handle_locked(self, batch: list[dict[str, Any]], final: bool) -> None:
         for event in batch:
             self._buffer.push(event)
         late_before = self._buffer.late
-        ready = self._buffer.drain() if final else self._buffer.ready(time.time())
+        now = time.time()
+        if self._settings.trust_event_time:  # the replay's clock, running on while idle
+            if batch:
+                self._replay_clock = (self._buffer.newest, now)
+            newest, seen_at = self._replay_clock
+            now = newest + (now - seen_at)
+        ready = self._buffer.drain() if final else self._buffer.ready(now)
         for event in ready:
             self._record(event)
         if self._buffer.late > late_before:
@@ -104,6 +141,8 @@ class EventRecorder:
         event["ts"] = format_ts(float(event["ts"]))
         line = orjson.dumps(event)
         self.log.write_line(line)
+        if self.ledger is not None:
+            self.ledger.append(event)
         self._metrics.events_written.inc()
         if self.analyzer is None:
             return
@@ -120,3 +159,40 @@ class EventRecorder:
                 "account flagged",
                 extra={"account": parsed.account, "score": round(score, 3)},
             )
+
+    # -- detector state in the store
+    def _restore(self) -> None:
+        assert self.analyzer is not None and self._store is not None
+        try:
+            blobs = self._store.load_detector_state()
+            states = {a: orjson.loads(zlib.decompress(b)) for a, b in blobs.items()}
+            self.analyzer.restore(states)
+        except (StoreError, zlib.error, orjson.JSONDecodeError, KeyError, TypeError) as err:
+            # A gateway that cannot read old state still serves and detects from scratch.
+            log.error("detector state not restored, starting afresh: %s", err)
+            self.analyzer.restore({})
+            return
+        threshold = self.analyzer.config.threshold
+        self.flagged = {a for a, t in self.analyzer.tracks.items() if t.max_score >= threshold}
+        log.info(
+            "detector state restored",
+            extra={"accounts": len(self.analyzer.tracks), "flagged": len(self.flagged)},
+        )
+
+    def _save(self) -> None:
+        """Write the state of the accounts that changed; what fails is retried next time."""
+        if self.analyzer is None or self._store is None:
+            return
+        with self.lock:
+            changes = self.analyzer.take_changes()
+        self._unsaved.update({a: zlib.compress(orjson.dumps(s), 1) for a, s in changes.items()})
+        self._saved_at = time.monotonic()
+        if not self._unsaved:
+            return
+        try:
+            self._store.save_detector_state(self._unsaved)
+        except StoreError as err:
+            log.error("detector state not saved (will retry): %s", err)
+            return
+        self._metrics.state_saves.inc()
+        self._unsaved = {}

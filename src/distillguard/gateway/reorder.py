@@ -27,13 +27,16 @@ class ReorderBuffer:
         self._heap: list[tuple[float, int, dict[str, Any]]] = []
         self._order = itertools.count()
         self.last_ts = float("-inf")
+        self.newest = float("-inf")  # the latest ts pushed: the clock of a replay
         self.late = 0
 
     def __len__(self) -> int:
         return len(self._heap)
 
     def push(self, event: dict[str, Any]) -> None:
-        heapq.heappush(self._heap, (float(event["ts"]), next(self._order), event))
+        ts = float(event["ts"])
+        self.newest = max(self.newest, ts)
+        heapq.heappush(self._heap, (ts, next(self._order), event))
 
     def ready(self, now: float) -> list[dict[str, Any]]:
         """Events that arrived at least `window_s` before `now`, oldest first."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from distillguard.store.records import Account, AccountStatus, ApiKey, IssuedKey, Principal, Tier
@@ -10,7 +11,8 @@ from distillguard.store.records import Account, AccountStatus, ApiKey, IssuedKey
 class Store(Protocol):
     """Accounts, their API keys and tiers. Methods block; call them off the event loop.
 
-    Lookups of a missing id raise `NotFoundError`; `authenticate` raises `InvalidKeyError`.
+    Lookups of a missing id raise `NotFoundError`; `authenticate` raises `InvalidKeyError`;
+    a database that cannot be reached raises `StoreUnavailableError`.
     """
 
     def create_account(self, name: str, *, tier: str, org: str | None = None) -> Account: ...
@@ -34,5 +36,19 @@ class Store(Protocol):
     def list_tiers(self) -> list[Tier]: ...
 
     def put_tier(self, tier: Tier) -> None: ...
+
+    def set_attributes(
+        self,
+        account_id: str,
+        *,
+        verification: str | None = None,
+        org_type: str | None = None,
+        affiliated_developer: bool | None = None,
+    ) -> Account: ...
+
+    def save_detector_state(self, states: Mapping[str, bytes]) -> None:
+        """Upsert opaque per-account detector blobs (the accounts that changed)."""
+
+    def load_detector_state(self) -> dict[str, bytes]: ...
 
     def close(self) -> None: ...

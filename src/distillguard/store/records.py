@@ -12,6 +12,23 @@ class AccountStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class Verification(StrEnum):
+    """How much the provider knows about who holds an account, weakest first."""
+
+    NONE = "none"
+    EMAIL = "email"
+    PHONE = "phone"
+    ID = "id"
+    BUSINESS = "business"
+
+
+# Organisation types the policy can name; programmes that hand out credits (education,
+# research, startup) are paths fraudulent accounts are known to come through.
+ORG_TYPES = frozenset(
+    {"individual", "startup_programme", "education", "research", "enterprise", "government"}
+)
+
+
 # Request fields every tier may send: what a request is, not how it is answered.
 CORE_PARAMS = frozenset({"model", "messages", "prompt", "stream", "stream_options", "user"})
 
@@ -70,6 +87,9 @@ class Account:
     status: AccountStatus = AccountStatus.ACTIVE
     org: str | None = None
     created_at: float = 0.0
+    verification: Verification = Verification.NONE
+    org_type: str | None = None
+    affiliated_developer: bool = False  # declared affiliation with a model developer
 
     @property
     def active(self) -> bool:

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import time
+from collections.abc import Callable, Mapping
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine, RowMapping, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from distillguard.errors import InvalidKeyError, NotFoundError
-from distillguard.store.records import Account, AccountStatus, ApiKey, IssuedKey, Principal, Tier
+from distillguard.errors import (
+    InvalidKeyError,
+    InvalidValueError,
+    NotFoundError,
+    StoreUnavailableError,
+)
+from distillguard.store import detector_state
+from distillguard.store.records import (
+    ORG_TYPES,
+    Account,
+    AccountStatus,
+    ApiKey,
+    IssuedKey,
+    Principal,
+    Tier,
+    Verification,
+)
 from distillguard.store.secrets import (
     DEFAULT_COST,
     KdfCost,
@@ -22,9 +40,31 @@ from distillguard.store.secrets import (
 )
 from distillguard.store.tables import accounts, api_keys, tiers
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 def new_account_id() -> str:
     return "acct_" + secrets.token_hex(6)
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn a lost or refused database connection into `StoreUnavailableError` (a 503)."""
+
+    @functools.wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (OperationalError, DBAPIError) as err:
+            if isinstance(err, IntegrityError):
+                raise
+            store = args[0]
+            assert isinstance(store, SqlStore)
+            url = store.engine.url.render_as_string(hide_password=True)
+            cause = str(getattr(err, "orig", None) or err).strip().splitlines()
+            raise StoreUnavailableError(url, cause[0] if cause else type(err).__name__) from None
+
+    return run
 
 
 class SqlStore:
@@ -35,6 +75,7 @@ class SqlStore:
         self._cost = kdf_cost
 
     # -- tiers
+    @_guarded
     def get_tier(self, name: str) -> Tier:
         with self.engine.connect() as conn:
             row = conn.execute(select(tiers).where(tiers.c.name == name)).mappings().first()
@@ -42,11 +83,13 @@ class SqlStore:
             raise NotFoundError("tier", name, f"use one of {self._tier_names()}")
         return _tier(row)
 
+    @_guarded
     def list_tiers(self) -> list[Tier]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(tiers).order_by(tiers.c.name)).mappings().all()
         return [_tier(r) for r in rows]
 
+    @_guarded
     def put_tier(self, tier: Tier) -> None:
         values = {
             "requests_per_min": tier.requests_per_min,
@@ -66,6 +109,7 @@ class SqlStore:
             return list(conn.execute(select(tiers.c.name).order_by(tiers.c.name)).scalars())
 
     # -- accounts
+    @_guarded
     def create_account(self, name: str, *, tier: str, org: str | None = None) -> Account:
         self.get_tier(tier)  # a clear error before the foreign key's
         account = Account(
@@ -89,6 +133,7 @@ class SqlStore:
             )
         return account
 
+    @_guarded
     def get_account(self, account_id: str) -> Account:
         with self.engine.connect() as conn:
             row = (
@@ -98,11 +143,13 @@ class SqlStore:
             raise NotFoundError("account", account_id, "see `distillguard accounts list`")
         return _account(row)
 
+    @_guarded
     def list_accounts(self) -> list[Account]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(accounts).order_by(accounts.c.created_at)).mappings().all()
         return [_account(r) for r in rows]
 
+    @_guarded
     def set_status(self, account_id: str, status: AccountStatus) -> Account:
         with self.engine.begin() as conn:
             done = conn.execute(
@@ -113,6 +160,7 @@ class SqlStore:
         return self.get_account(account_id)
 
     # -- keys
+    @_guarded
     def create_key(self, account_id: str) -> IssuedKey:
         self.get_account(account_id)
         for _ in range(3):  # a 48-bit id collides about never; retry rather than fail if it does
@@ -133,6 +181,7 @@ class SqlStore:
             return IssuedKey(key, secret)
         raise RuntimeError("could not draw an unused key id in 3 tries")  # pragma: no cover
 
+    @_guarded
     def list_keys(self, account_id: str) -> list[ApiKey]:
         self.get_account(account_id)
         query = (
@@ -144,6 +193,7 @@ class SqlStore:
             rows = conn.execute(query).mappings().all()
         return [_key(r) for r in rows]
 
+    @_guarded
     def revoke_key(self, key_id: str) -> ApiKey:
         with self.engine.begin() as conn:
             conn.execute(
@@ -156,6 +206,7 @@ class SqlStore:
             raise NotFoundError("API key", key_id, "key ids look like key_0123456789ab")
         return _key(row)
 
+    @_guarded
     def authenticate(self, secret: str) -> Principal:
         key_id = key_id_of(secret)
         if key_id is None:
@@ -179,6 +230,9 @@ class SqlStore:
             status=AccountStatus(m[accounts.c.status]),
             org=m[accounts.c.org],
             created_at=m[accounts.c.created_at],
+            verification=Verification(m[accounts.c.verification]),
+            org_type=m[accounts.c.org_type],
+            affiliated_developer=bool(m[accounts.c.affiliated_developer]),
         )
         tier = Tier(
             name=m[tiers.c.name],
@@ -188,6 +242,46 @@ class SqlStore:
             allowed_params=_params(m[tiers.c.allowed_params]),
         )
         return Principal(account, key_id, tier)
+
+    @_guarded
+    def set_attributes(
+        self,
+        account_id: str,
+        *,
+        verification: str | None = None,
+        org_type: str | None = None,
+        affiliated_developer: bool | None = None,
+    ) -> Account:
+        values: dict[str, object] = {}
+        if verification is not None:
+            try:
+                values["verification"] = Verification(verification).value
+            except ValueError:
+                known = [v.value for v in Verification]
+                raise InvalidValueError("verification", verification, known) from None
+        if org_type is not None:
+            if org_type not in ORG_TYPES:
+                raise InvalidValueError("org_type", org_type, sorted(ORG_TYPES))
+            values["org_type"] = org_type
+        if affiliated_developer is not None:
+            values["affiliated_developer"] = affiliated_developer
+        if values:
+            with self.engine.begin() as conn:
+                done = conn.execute(
+                    update(accounts).where(accounts.c.id == account_id).values(**values)
+                )
+            if done.rowcount == 0:
+                raise NotFoundError("account", account_id, "see `distillguard accounts list`")
+        return self.get_account(account_id)
+
+    # -- detector state
+    @_guarded
+    def save_detector_state(self, states: Mapping[str, bytes]) -> None:
+        detector_state.save(self.engine, states)
+
+    @_guarded
+    def load_detector_state(self) -> dict[str, bytes]:
+        return detector_state.load(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -215,6 +309,9 @@ def _account(row: RowMapping) -> Account:
         status=AccountStatus(row["status"]),
         org=row["org"],
         created_at=row["created_at"],
+        verification=Verification(row["verification"]),
+        org_type=row["org_type"],
+        affiliated_developer=bool(row["affiliated_developer"]),
     )
 
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -40,6 +43,9 @@ accounts = Table(
     Column("tier", String(64), ForeignKey("tiers.name"), nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("verification", String(16), nullable=False, server_default="none"),
+    Column("org_type", String(32), nullable=True),
+    Column("affiliated_developer", Boolean, nullable=False, server_default=false()),
 )
 
 api_keys = Table(
@@ -51,4 +57,13 @@ api_keys = Table(
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
     Index("ix_api_keys_account_id", "account_id"),
+)
+
+# One row per account (and one for the analyzer's campaigns): zlib-compressed JSON.
+detector_state = Table(
+    "detector_state",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("state", LargeBinary, nullable=False),
+    Column("updated_at", Float, nullable=False),
 )

@@ -1,10 +1,12 @@
 """Any OpenAI-compatible server (vLLM, llama.cpp, TGI, a hosted API) over pooled HTTP/1.1.
 
-One `httpx.AsyncClient` per upstream keeps up to `max_connections` connections alive. The
-timeout bounds connecting (`connect_timeout_s`) and each read (`timeout_s`): for a stream, the
-wait for the next chunk. A refused or broken connection raises `UpstreamError`; a timeout
-`UpstreamTimeoutError`; an error status from the upstream `UpstreamError` with its status and
-body, so the gateway can pass a 4xx on and turn a 5xx into a 502.
+This is `client = "httpx"`; the default is `AiohttpUpstream`, which costs far less CPU per
+request under concurrency (`benchmarks/gateway`). One `httpx.AsyncClient` per upstream keeps
+up to `max_connections` connections alive. The timeout bounds connecting (`connect_timeout_s`)
+and each read (`timeout_s`): for a stream, the wait for the next chunk. A refused or broken
+connection raises `UpstreamError`; a timeout `UpstreamTimeoutError`; an error status from the
+upstream `UpstreamError` with its status and body, so the gateway can pass a 4xx on and turn a
+5xx into a 502.
 """
 
 from __future__ import annotations

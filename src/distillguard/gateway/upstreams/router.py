@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from distillguard.gateway.upstreams.aiohttp_upstream import AiohttpUpstream
 from distillguard.gateway.upstreams.base import Upstream
 from distillguard.gateway.upstreams.http_upstream import HttpUpstream
+from distillguard.gateway.upstreams.local_model import LocalModelUpstream
 from distillguard.gateway.upstreams.simulated import SimulatedUpstream
 from distillguard.settings import WILDCARD_MODEL, Settings
 
@@ -34,8 +36,12 @@ def open_router(settings: Settings) -> Router:
     """Build every configured upstream; the only place an upstream kind is chosen."""
     upstreams: dict[str, Upstream] = {}
     for name, conf in settings.upstreams.items():
-        if conf.kind == "http":
+        if conf.kind == "http" and conf.client == "aiohttp":
+            upstreams[name] = AiohttpUpstream(name, conf)
+        elif conf.kind == "http":
             upstreams[name] = HttpUpstream(name, conf)
+        elif conf.kind == "local":
+            upstreams[name] = LocalModelUpstream(name, conf, settings.watermark)
         else:
             upstreams[name] = SimulatedUpstream(name, conf)
     return Router(upstreams, dict(settings.models))

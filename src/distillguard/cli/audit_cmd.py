@@ -1,0 +1,146 @@
+"""`distillguard audit SUSPECT.jsonl`: name the accounts whose watermark a suspect model carries.
+
+The keys come from `[watermark] secret` of the settings and the candidate accounts from the
+store (or `--accounts FILE`, one id a line); texts are tokenized with the local model's
+tokenizer (the GGUF of the first `local` upstream, or `--model`), which needs the
+`local-model` extra.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from distillguard.cli.events_cmd import fail
+from distillguard.errors import AuditError, DistillguardError, InputNotFoundError
+from distillguard.forensics.audit import AuditReport, audit, read_texts
+from distillguard.forensics.watermark import WatermarkScheme
+from distillguard.forensics.watermark_keys import KeyRing
+from distillguard.settings import Settings, load_settings
+
+console = Console()
+
+
+def read_accounts(path: Path) -> list[str]:
+    """Account ids, one a line; blank lines and `#` comments are skipped."""
+    if not path.is_file():
+        raise InputNotFoundError(str(path), "accounts file")
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
+    return [line for line in lines if line]
+
+
+def _store_accounts(settings: Settings) -> list[str]:
+    from distillguard.store import open_store
+
+    store = open_store(settings)
+    try:
+        return [a.id for a in store.list_accounts()]
+    finally:
+        store.close()
+
+
+def _model_path(settings: Settings, given: Path | None) -> Path:
+    from distillguard.gateway.upstreams.local_model_engine import (
+        require_local_model,
+        resolve_model_path,
+    )
+
+    require_local_model()
+    if given is None:
+        local = [u.model_path for u in settings.upstreams.values() if u.kind == "local"]
+        given = local[0] if local else None
+    return resolve_model_path(given)
+
+
+def _secret(settings: Settings) -> bytes:
+    secret = settings.watermark.secret
+    if secret is None or not secret.get_secret_value():
+        raise AuditError(
+            "no watermark secret in the settings",
+            "pass the --config of the gateway whose outputs to test ([watermark] secret)",
+        )
+    return secret.get_secret_value().encode()
+
+
+def print_report(report: AuditReport, show: int) -> None:
+    flagged = report.flagged
+    console.print(
+        f"{report.texts} texts, {report.scored} distinct scored tokens, "
+        f"{len(report.findings)} accounts tested: {len(flagged)} named at alpha {report.alpha:g} "
+        "(Holm-adjusted)",
+        highlight=False,
+    )
+    table = Table("account", "scored", "green", "green %", "z", "p raw", "p Holm", "p Bonf.", "")
+    for f in report.findings[: max(show, len(flagged))]:
+        s = f.score
+        table.add_row(
+            escape(s.account),
+            str(s.scored),
+            str(s.green),
+            f"{100 * s.green_fraction:.1f}",
+            f"{s.z:.1f}",
+            f"{s.p_raw:.2e}",
+            f"{s.p_holm:.2e}",
+            f"{s.p_bonferroni:.2e}",
+            "[bold red]named[/]" if f.flagged else "",
+        )
+    console.print(table)
+    for f in flagged:
+        console.print(f"[bold]{escape(f.account)}[/]: the texts with the most green tokens")
+        for e in f.evidence:
+            console.print(f"  #{e.index} ({e.green}/{e.scored} green): {escape(e.snippet)!r}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("audit")
+    def audit_cmd(
+        suspect: Path = typer.Argument(
+            ..., help="JSONL of {text}, chat-format examples or events: the suspect's outputs."
+        ),
+        config: Path | None = typer.Option(
+            None, "--config", help="The gateway's TOML settings (watermark secret, store)."
+        ),
+        alpha: float = typer.Option(0.01, "--alpha", help="Family-wise error rate (Holm)."),
+        accounts: Path | None = typer.Option(
+            None, "--accounts", help="Candidate account ids, one a line, instead of the store."
+        ),
+        model: Path | None = typer.Option(
+            None, "--model", help="GGUF whose tokenizer generated the outputs."
+        ),
+        json_out: Path | None = typer.Option(None, "--json", help="Write the report as JSON."),
+        show: int = typer.Option(10, "--show", help="Rows of the table (named ones always)."),
+        evidence: int = typer.Option(3, "--evidence", help="Snippets per named account."),
+    ) -> None:
+        """Test a suspect model's outputs against every account's watermark key."""
+        try:
+            settings = load_settings(config)
+            secret = _secret(settings)
+            texts = read_texts(suspect)
+            ids = read_accounts(accounts) if accounts else _store_accounts(settings)
+            ring = KeyRing.derive(secret, ids)
+            path = _model_path(settings, model)
+            from distillguard.gateway.upstreams.local_model_hf import load_tokenizer
+
+            tokenizer = load_tokenizer(path)
+            w = settings.watermark
+            scheme = WatermarkScheme(w.gamma, w.delta, w.context)
+            report = audit(
+                texts,
+                lambda t: tokenizer(t, add_special_tokens=False)["input_ids"],
+                ring,
+                scheme,
+                alpha,
+                evidence,
+            )
+        except DistillguardError as err:
+            raise fail(err) from None
+        print_report(report, show)
+        if json_out is not None:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_bytes(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2))
+            console.print(f"wrote {json_out}", highlight=False)

@@ -1,0 +1,229 @@
+"""The admin API under `/admin`: accounts, keys, tiers and what detection thinks, over HTTP.
+
+Off until `[admin] token` is set; every call sends it as `Authorization: Bearer TOKEN`
+(compared in constant time). It mirrors the CLI (`distillguard accounts|keys ...`) for
+operators' tools that cannot run the CLI beside the store. Errors use the OpenAI error JSON
+of the rest of the gateway. Store calls block, so they run in worker threads.
+
+    GET  /admin/accounts                      POST /admin/accounts {name, tier?, org?, ...}
+    GET  /admin/accounts/{id}                 PATCH /admin/accounts/{id} {verification?, ...}
+    POST /admin/accounts/{id}/suspend         POST /admin/accounts/{id}/activate
+    GET  /admin/accounts/{id}/keys            POST /admin/accounts/{id}/keys   (secret, once)
+    POST /admin/keys/{key_id}/revoke          GET  /admin/tiers
+    GET  /admin/detection                     flagged accounts and campaigns, with reasons
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hmac
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, TypeVar
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from distillguard.errors import InvalidValueError, NotFoundError, StoreUnavailableError
+from distillguard.gateway.api_errors import ApiError, bad_request
+from distillguard.gateway.auth import Authenticator
+from distillguard.gateway.recorder import EventRecorder
+from distillguard.settings import AdminSettings, Settings
+from distillguard.store import AccountStatus, Store
+
+T = TypeVar("T")
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(value), status, media_type="application/json")
+
+
+def _record(value: Any) -> dict[str, Any]:
+    return dataclasses.asdict(value)
+
+
+class AdminApi:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        auth: Authenticator,
+        recorder: EventRecorder,
+    ) -> None:
+        self._settings: AdminSettings = settings.admin
+        self._default_tier = settings.default_tier
+        self._store = store
+        self._auth = auth
+        self._recorder = recorder
+
+    def routes(self) -> list[BaseRoute]:
+        g = self._guard
+        return [
+            Route("/admin/accounts", g(self.list_accounts), methods=["GET"]),
+            Route("/admin/accounts", g(self.create_account), methods=["POST"]),
+            Route("/admin/accounts/{id}", g(self.get_account), methods=["GET"]),
+            Route("/admin/accounts/{id}", g(self.set_attributes), methods=["PATCH"]),
+            Route("/admin/accounts/{id}/suspend", g(self.suspend), methods=["POST"]),
+            Route("/admin/accounts/{id}/activate", g(self.activate), methods=["POST"]),
+            Route("/admin/accounts/{id}/keys", g(self.list_keys), methods=["GET"]),
+            Route("/admin/accounts/{id}/keys", g(self.create_key), methods=["POST"]),
+            Route("/admin/keys/{id}/revoke", g(self.revoke_key), methods=["POST"]),
+            Route("/admin/tiers", g(self.list_tiers), methods=["GET"]),
+            Route("/admin/detection", g(self.detection), methods=["GET"]),
+        ]
+
+    # -- the guard every route goes through
+    def _guard(self, handler: Handler) -> Handler:
+        async def guarded(request: Request) -> Response:
+            self._check_token(request.headers.get("authorization"))
+            try:
+                return await handler(request)
+            except NotFoundError as err:
+                raise ApiError(404, str(err), code="not_found") from None
+            except InvalidValueError as err:
+                raise bad_request(str(err), err.field) from None
+            except StoreUnavailableError as err:
+                raise ApiError(
+                    503, str(err), type="server_error", code="store_unavailable"
+                ) from None
+
+        return guarded
+
+    def _check_token(self, authorization: str | None) -> None:
+        token = self._settings.token
+        if token is None:
+            raise ApiError(
+                404,
+                "The admin API is off; set [admin] token (or DISTILLGUARD_ADMIN__TOKEN) to use it.",
+                code="admin_disabled",
+            )
+        scheme, _, given = (authorization or "").partition(" ")
+        expected = token.get_secret_value().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            raise ApiError(401, "A valid admin token is required.", code="invalid_admin_token")
+
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(partial(fn, *args, **kwargs))
+
+    # -- accounts
+    async def list_accounts(self, request: Request) -> Response:
+        accounts = await self._call(self._store.list_accounts)
+        return _json({"data": [_record(a) for a in accounts]})
+
+    async def create_account(self, request: Request) -> Response:
+        body = await _object(request)
+        name = _field(body, "name", str, required=True)
+        tier = _field(body, "tier", str) or self._default_tier
+        org = _field(body, "org", str)
+        account = await self._call(self._store.create_account, name, tier=tier, org=org)
+        attributes = _attributes(body)
+        if attributes:
+            account = await self._call(self._store.set_attributes, account.id, **attributes)
+        return _json(_record(account), 201)
+
+    async def get_account(self, request: Request) -> Response:
+        account = await self._call(self._store.get_account, request.path_params["id"])
+        out = _record(account)
+        out["detection"] = await asyncio.to_thread(self._account_detection, account.id)
+        return _json(out)
+
+    async def set_attributes(self, request: Request) -> Response:
+        attributes = _attributes(await _object(request))
+        account_id = request.path_params["id"]
+        account = await self._call(self._store.set_attributes, account_id, **attributes)
+        return _json(_record(account))
+
+    async def suspend(self, request: Request) -> Response:
+        return await self._set_status(request, AccountStatus.SUSPENDED)
+
+    async def activate(self, request: Request) -> Response:
+        return await self._set_status(request, AccountStatus.ACTIVE)
+
+    async def _set_status(self, request: Request, status: AccountStatus) -> Response:
+        account = await self._call(self._store.set_status, request.path_params["id"], status)
+        self._auth.forget()  # this replica at once; the others within auth.cache_ttl_s
+        return _json(_record(account))
+
+    # -- keys and tiers
+    async def list_keys(self, request: Request) -> Response:
+        keys = await self._call(self._store.list_keys, request.path_params["id"])
+        return _json({"data": [_record(k) for k in keys]})
+
+    async def create_key(self, request: Request) -> Response:
+        issued = await self._call(self._store.create_key, request.path_params["id"])
+        return _json({"key": _record(issued.key), "secret": issued.secret}, 201)
+
+    async def revoke_key(self, request: Request) -> Response:
+        key = await self._call(self._store.revoke_key, request.path_params["id"])
+        self._auth.forget()
+        return _json(_record(key))
+
+    async def list_tiers(self, request: Request) -> Response:
+        tiers = await self._call(self._store.list_tiers)
+        out = []
+        for t in tiers:
+            row = _record(t)
+            row["allowed_params"] = None if t.allowed_params is None else sorted(t.allowed_params)
+            out.append(row)
+        return _json({"data": out})
+
+    # -- detection
+    async def detection(self, request: Request) -> Response:
+        return _json(await asyncio.to_thread(self._detection))
+
+    def _detection(self) -> dict[str, Any]:
+        analyzer = self._recorder.analyzer
+        if analyzer is None:
+            return {"enabled": False, "accounts": [], "campaigns": []}
+        with self._recorder.lock:
+            accounts, campaigns = analyzer.results()
+            events = analyzer.events
+        return {
+            "enabled": True,
+            "events": events,
+            "threshold": analyzer.config.threshold,
+            "accounts": [_record(a) for a in accounts if a.flagged],
+            "campaigns": [_record(c) for c in campaigns],
+        }
+
+    def _account_detection(self, account_id: str) -> dict[str, Any] | None:
+        analyzer = self._recorder.analyzer
+        if analyzer is None or account_id not in analyzer.tracks:
+            return None
+        with self._recorder.lock:
+            accounts, _ = analyzer.results()
+        return next((_record(a) for a in accounts if a.account == account_id), None)
+
+
+async def _object(request: Request) -> dict[str, Any]:
+    try:
+        body = orjson.loads(await request.body() or b"{}")
+    except orjson.JSONDecodeError as err:
+        raise bad_request(f"The body is not valid JSON ({err}).", None, "invalid_json") from None
+    if not isinstance(body, dict):
+        raise bad_request("The body must be a JSON object.", None, "invalid_json")
+    return body
+
+
+def _field(body: dict[str, Any], name: str, kind: type[T], *, required: bool = False) -> T | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise bad_request(f"'{name}' is required.", name, "missing_field")
+        return None
+    if not isinstance(value, kind) or (kind is str and not value):
+        raise bad_request(f"'{name}' must be a non-empty {kind.__name__}.", name)
+    return value
+
+
+def _attributes(body: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, kind in (("verification", str), ("org_type", str), ("affiliated_developer", bool)):
+        value = _field(body, name, kind)
+        if value is not None:
+            out[name] = value
+    return out

@@ -1,0 +1,287 @@
+"""Each account's enforcement level: moved by detection off the hot path, read on it.
+
+    enforcer = Enforcer(policy)
+    decision = enforcer.decision(account, tier)          # hot path: one dict lookup
+    ...
+    transition = enforcer.observe(account, risk, now=event.ts, campaign_risk=..., attrs=...,
+                                  tier=..., evidence=reasons)   # after each scored event
+
+`observe` raises an account at once to the highest level whose `when` it meets; it lowers
+it only after `cooldown_s` at its level, and only to the highest level whose `when` still
+holds with thresholds lowered by the hysteresis, so an account near a threshold does not
+flap. Time is the event's `ts`, so a replay decides exactly as the gateway did. State is
+bounded: at most `max_accounts` accounts, the least recently observed forgotten first.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from distillguard.policy.attributes import UNKNOWN, AccountAttributes
+from distillguard.policy.conditions import NO_SLACK, Facts, Slack, explain, matches
+from distillguard.policy.decision import (
+    Decision,
+    Transition,
+    base_name,
+    compose,
+    denial_for,
+)
+from distillguard.policy.model import BASE_LEVEL, Level, Policy
+
+HOUR_S = 3600.0
+_HOURS = 24
+
+
+@dataclass(slots=True)
+class _State:
+    tier: str
+    attrs: AccountAttributes
+    rank: int
+    since: float | None
+    decision: Decision
+    reasons: tuple[str, ...] = ()
+    risk: float = 0.0
+    campaign_risk: float | None = None
+    requests: int = 0
+    hour: int = -1  # the hour (of stream time) the newest bucket counts
+    day: int = 0  # requests in the last 24 hourly buckets
+    buckets: list[int] = field(default_factory=lambda: [0] * _HOURS)
+
+    def count(self, now: float) -> None:
+        h = int(now // HOUR_S)
+        if h > self.hour:
+            if self.hour < 0 or h - self.hour >= _HOURS:
+                self.buckets = [0] * _HOURS
+                self.day = 0
+            else:
+                for k in range(self.hour + 1, h + 1):
+                    self.day -= self.buckets[k % _HOURS]
+                    self.buckets[k % _HOURS] = 0
+            self.hour = h
+        self.buckets[self.hour % _HOURS] += 1  # an event older than the newest counts now
+        self.day += 1
+        self.requests += 1
+
+
+class Enforcer:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._states: OrderedDict[str, _State] = OrderedDict()
+        self._allow = frozenset(policy.allowlist)
+        self._slack = Slack(policy.hysteresis, policy.volume_hysteresis)
+        self._base: dict[str, Decision] = {}
+        self.evicted = 0  # accounts forgotten to stay within max_accounts
+
+    # -- the hot path
+    def decision(self, account: str, tier: str | None = None) -> Decision:
+        """What to do with this account's next request: a precomputed frozen `Decision`."""
+        st = self._states.get(account)
+        if st is not None:
+            d = st.decision
+            if tier is None or d.tier == tier:
+                return d
+            self._retier(st, account, tier)
+            return st.decision
+        tier = tier or self.policy.default_tier
+        if account in self.policy.overrides and account not in self._allow:
+            return self._new(account, tier, UNKNOWN).decision
+        base = self._base.get(tier)
+        if base is None:
+            base = self._base[tier] = self._decide(None, tier, 0, UNKNOWN, None, ())
+        return base
+
+    # -- off the hot path
+    def observe(
+        self,
+        account: str,
+        risk: float | None,
+        *,
+        now: float,
+        campaign_risk: float | None = None,
+        attrs: AccountAttributes | None = None,
+        tier: str | None = None,
+        evidence: Sequence[str] = (),
+    ) -> Transition | None:
+        """Take one scored request of `account` into account; the level change, if any.
+
+        `risk` is the account's risk as scored after this request (its campaign's
+        included), or None when this request was not scored (the last score holds);
+        `campaign_risk` its campaign's risk if it is linked into one, `evidence` the
+        detectors' reasons (kept with an escalation), `now` the event's ts.
+        """
+        tier = tier or self.policy.default_tier
+        st = self._touch(account, tier, attrs or UNKNOWN)
+        st.count(now)
+        if risk is not None:
+            st.risk = risk
+        st.campaign_risk = campaign_risk
+        return self._evaluate(account, st, now, evidence)
+
+    def update_account(
+        self,
+        account: str,
+        *,
+        now: float,
+        tier: str | None = None,
+        attrs: AccountAttributes | None = None,
+    ) -> Transition | None:
+        """The account's tier and attributes from the store: decide again, before or between
+        requests (an unverified account starts on its level from its first request; one that
+        completed verification is no longer refused)."""
+        st = self._states.get(account)
+        if st is None:
+            st = self._new(account, tier or self.policy.default_tier, attrs or UNKNOWN)
+        else:
+            st = self._touch(account, tier or st.tier, attrs or st.attrs)
+        return self._evaluate(account, st, now, ())
+
+    def _evaluate(
+        self, account: str, st: _State, now: float, evidence: Sequence[str]
+    ) -> Transition | None:
+        if account in self._allow:
+            return None
+        ladder = self.policy.ladder(st.tier)
+        facts = Facts(st.risk, st.campaign_risk, st.attrs, st.day, st.requests, st.tier)
+        target, why = self._clamp(account, ladder, *_highest(ladder, facts, NO_SLACK))
+        if target > st.rank:
+            return self._move(account, st, target, (*why, *evidence), now)
+        cooled = st.since is None or now - st.since >= self.policy.cooldown_s
+        if target < st.rank and cooled:
+            stay, _ = self._clamp(account, ladder, *_highest(ladder, facts, self._slack))
+            if stay < st.rank:
+                left = base_name(st.rank, ladder)
+                note = (
+                    f"no longer meets level '{left}' (hysteresis {self.policy.hysteresis:.2f}; "
+                    f"held at least {self.policy.cooldown_s:,.0f} s)",
+                )
+                return self._move(account, st, stay, (*note, *why), now)
+        return None
+
+    def restore(
+        self,
+        account: str,
+        level: str,
+        *,
+        since: float,
+        tier: str | None = None,
+        attrs: AccountAttributes | None = None,
+        reasons: Sequence[str] = (),
+    ) -> Decision:
+        """Put back a level saved before a restart (or set by a reviewer)."""
+        tier = tier or self.policy.default_tier
+        ladder = self.policy.ladder(tier)
+        names = [BASE_LEVEL, *(lv.name for lv in ladder)]
+        if level not in names:
+            raise ValueError(f"level {level!r} is not in the ladder of tier {tier!r}: {names}")
+        st = self._touch(account, tier, attrs or UNKNOWN)
+        st.rank, st.since, st.reasons = names.index(level), since, tuple(reasons)
+        st.decision = self._decide(account, tier, st.rank, st.attrs, since, st.reasons)
+        return st.decision
+
+    def escalated(self) -> Iterator[tuple[str, Decision]]:
+        """Every account above the base level, with its decision (to save or to show)."""
+        for account, st in self._states.items():
+            if st.rank:
+                yield account, st.decision
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    # -- internals
+    def _touch(self, account: str, tier: str, attrs: AccountAttributes) -> _State:
+        st = self._states.get(account)
+        if st is None:
+            return self._new(account, tier, attrs)
+        self._states.move_to_end(account)
+        if st.tier != tier or st.attrs != attrs:
+            st.attrs = attrs
+            self._retier(st, account, tier)
+        return st
+
+    def _new(self, account: str, tier: str, attrs: AccountAttributes) -> _State:
+        ladder = self.policy.ladder(tier)
+        rank, why = self._clamp(account, ladder, 0, ())
+        since = None
+        st = _State(tier, attrs, rank, since, self._decide(account, tier, rank, attrs, since, why))
+        st.reasons = why
+        self._states[account] = st
+        while len(self._states) > self.policy.max_accounts:
+            self._states.popitem(last=False)
+            self.evicted += 1
+        return st
+
+    def _retier(self, st: _State, account: str, tier: str) -> None:
+        st.tier = tier
+        st.rank = min(st.rank, len(self.policy.ladder(tier)))
+        st.decision = self._decide(account, tier, st.rank, st.attrs, st.since, st.reasons)
+
+    def _clamp(
+        self, account: str, ladder: Sequence[Level], rank: int, why: tuple[str, ...]
+    ) -> tuple[int, tuple[str, ...]]:
+        o = self.policy.overrides.get(account)
+        if o is None:
+            return rank, why
+        names = [BASE_LEVEL, *(lv.name for lv in ladder)]
+        if o.pin is not None:
+            return names.index(o.pin), (f"pinned to level '{o.pin}' by an override {o.note}",)
+        if o.min_level is not None and rank < names.index(o.min_level):
+            return names.index(o.min_level), (f"override: at least '{o.min_level}' {o.note}",)
+        if o.max_level is not None and rank > names.index(o.max_level):
+            return names.index(o.max_level), (f"override: at most '{o.max_level}' {o.note}",)
+        return rank, why
+
+    def _move(
+        self, account: str, st: _State, rank: int, reasons: tuple[str, ...], now: float
+    ) -> Transition:
+        ladder = self.policy.ladder(st.tier)
+        before = st.rank
+        st.rank, st.since, st.reasons = rank, now, reasons
+        st.decision = self._decide(account, st.tier, rank, st.attrs, now, reasons)
+        return Transition(
+            account=account,
+            from_level=base_name(before, ladder),
+            to_level=base_name(rank, ladder),
+            from_rank=before,
+            to_rank=rank,
+            risk=st.risk,
+            campaign_risk=st.campaign_risk,
+            reasons=reasons,
+            at=now,
+            shadow=st.decision.shadow,
+            tier=st.tier,
+        )
+
+    def _decide(
+        self,
+        account: str | None,
+        tier: str,
+        rank: int,
+        attrs: AccountAttributes,
+        since: float | None,
+        reasons: tuple[str, ...],
+    ) -> Decision:
+        ladder = self.policy.ladder(tier)
+        effect = compose(self.policy.rules(tier), ladder, rank)
+        level = base_name(rank, ladder)
+        return Decision(
+            tier=tier,
+            level=level,
+            rank=rank,
+            effect=effect,
+            shadow=self.policy.shadow(tier, account),
+            denial=denial_for(effect, attrs, level),
+            reasons=reasons,
+            since=since,
+        )
+
+
+def _highest(ladder: Sequence[Level], facts: Facts, slack: Slack) -> tuple[int, tuple[str, ...]]:
+    """The rank of the highest level one of whose conditions holds, and why."""
+    for i in range(len(ladder) - 1, -1, -1):
+        level = ladder[i]
+        for c in level.when:
+            if matches(c, facts, slack):
+                return i + 1, (f"level '{level.name}': {explain(c, facts)}",)
+    return 0, ()

