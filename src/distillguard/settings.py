@@ -161,6 +161,21 @@ class AuthSettings(_Section):
     concurrent_checks: Annotated[int, Field(ge=1)] = 4
 
 
+class PolicySettings(_Section):
+    """Graduated enforcement: the policy file (default: the shipped one, in shadow mode)."""
+
+    file: Path | None = None  # a policy TOML, see examples/policy.toml
+    # What confirming a case does to every account in it: "suspend", or "none" (label only).
+    sanction: Literal["suspend", "none"] = "suspend"
+
+    @field_validator("file")
+    @classmethod
+    def _exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"policy file {str(path)!r} does not exist")
+        return path
+
+
 class AdminSettings(_Section):
     """The `/admin` API: off until a token is set (send it as `Authorization: Bearer TOKEN`)."""
 
@@ -235,7 +250,7 @@ class WatermarkSettings(_Section):
             raise _KeyedProblem(
                 "watermark.secret",
                 "(hidden)" if secret else None,
-                "must be at least 16 characters when [watermark] enabled = true "
+                "must be at least 16 characters when watermark.enabled is true "
                 "(e.g. the output of `openssl rand -hex 32`)",
             )
         return self
@@ -268,6 +283,7 @@ class Settings(BaseSettings):
     events: EventSettings = EventSettings()
     auth: AuthSettings = AuthSettings()
     admin: AdminSettings = AdminSettings()
+    policy: PolicySettings = PolicySettings()
     logging: LogSettings = LogSettings()
     ledger: LedgerSettings = LedgerSettings()
     watermark: WatermarkSettings = WatermarkSettings()

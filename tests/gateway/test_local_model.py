@@ -57,7 +57,7 @@ def test_a_missing_model_file_says_what_to_install() -> None:
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[LocalEngine]:
-    engine = LocalEngine(default_model_path(), SCHEME, max_batch=8, threads=1)
+    engine = LocalEngine(default_model_path(), SCHEME, max_batch=16, threads=1)
     engine.wait_ready(300)
     yield engine
     engine.close()
@@ -198,10 +198,11 @@ def marked(engine: LocalEngine) -> dict[str, list[str]]:
     upstream = LocalModelUpstream("local", LOCAL, WATERMARK, engine=engine)
 
     async def both() -> dict[str, list[str]]:
-        return {
-            "alice": await _answers(upstream, "acct_alice", 8),
-            "none": await _answers(upstream, None, 8),
-        }
+        # Submitted together, so the engine answers all 16 in one batch.
+        alice, none = await asyncio.gather(
+            _answers(upstream, "acct_alice", 8), _answers(upstream, None, 8)
+        )
+        return {"alice": alice, "none": none}
 
     return asyncio.run(both())
 
@@ -216,7 +217,7 @@ def test_answers_carry_their_accounts_watermark(
     tokenize = lambda t: engine.tokenizer(t, add_special_tokens=False)["input_ids"]  # noqa: E731
     report = audit(marked["alice"], tokenize, ring, SCHEME, alpha=0.01)
     assert [f.account for f in report.flagged] == ["acct_alice"]
-    assert report.flagged[0].score.p_raw < 1e-8
+    assert report.flagged[0].score.p_raw < 1e-8, report.flagged[0].score
     plain = audit(marked["none"], tokenize, ring, SCHEME, alpha=0.01)
     assert plain.flagged == ()
 

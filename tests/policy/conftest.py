@@ -19,6 +19,7 @@ LADDER: list[dict[str, Any]] = [
     {
         "name": "restrict",
         "when": {"min_risk": 0.4},
+        "case": True,
         "actions": {"strip_logprobs": True, "cap_n": 1, "cap_max_tokens": 256},
     },
     {"name": "withhold", "when": {"min_risk": 0.6}, "actions": {"reasoning": "none"}},

@@ -26,6 +26,7 @@ def test_escalation_is_immediate_and_cumulative(policy_of: Callable[..., Policy]
     assert t is not None
     assert (t.from_level, t.to_level, t.from_rank, t.to_rank) == ("none", "withhold", 0, 3)
     assert (t.risk, t.at, t.shadow, t.tier, t.escalation) == (0.65, 10.0, False, "standard", True)
+    assert not t.case  # withhold opens no case of its own (restrict's flag is for entering it)
     assert t.reasons == ("level 'withhold': risk 0.65 >= 0.60", "cot cues in 80% [cot 0.9]")
     d = e.decision("a")
     # withhold's own action plus those of watch and restrict below it
@@ -35,6 +36,21 @@ def test_escalation_is_immediate_and_cumulative(policy_of: Callable[..., Policy]
     assert d.reasons == t.reasons and d.since == 10.0
 
 
+def test_entering_a_case_level_asks_for_review(policy_of: Callable[..., Policy]) -> None:
+    e = Enforcer(policy_of())
+    watch = e.observe("a", 0.25, now=0.0, attrs=VERIFIED)
+    restrict = e.observe("a", 0.45, now=1.0, attrs=VERIFIED)
+    assert watch is not None and not watch.case
+    assert restrict is not None and restrict.case
+
+
+def test_an_unscored_request_keeps_the_last_risk(policy_of: Callable[..., Policy]) -> None:
+    e = Enforcer(policy_of(cooldown_s=0))
+    e.observe("a", 0.45, now=0.0, attrs=VERIFIED)
+    assert e.observe("a", None, now=10.0, attrs=VERIFIED) is None
+    assert e.decision("a").level == "restrict"
+
+
 def test_hysteresis_and_cooldown_stop_flapping(policy_of: Callable[..., Policy]) -> None:
     e = Enforcer(policy_of())  # restrict at 0.4, hysteresis 0.05, cooldown 600 s
     assert e.observe("a", 0.41, now=0.0, attrs=VERIFIED) is not None
@@ -42,13 +58,33 @@ def test_hysteresis_and_cooldown_stop_flapping(policy_of: Callable[..., Policy])
     for i in range(1, 50):
         assert e.observe("a", 0.36 + (i % 3) / 100, now=i * 60.0, attrs=VERIFIED) is None
     assert e.decision("a").level == "restrict"
-    # Clearly below, but before the cooldown since the last move: stays.
+    # Clearly below, but not yet for a whole cooldown: stays.
     e2 = Enforcer(policy_of())
     e2.observe("b", 0.41, now=0.0, attrs=VERIFIED)
     assert e2.observe("b", 0.1, now=599.0, attrs=VERIFIED) is None
     t = e2.observe("b", 0.1, now=600.0, attrs=VERIFIED)
     assert t is not None and (t.from_level, t.to_level) == ("restrict", "none")
-    assert "no longer meets level 'restrict'" in t.reasons[0]
+    assert not t.case and not t.escalation
+    assert t.reasons[0] == "has not met level 'restrict' (less the hysteresis) for 600 s"
+
+
+def test_evidence_that_comes_and_goes_holds_the_level(policy_of: Callable[..., Policy]) -> None:
+    """A campaign member's risk drops whenever a re-linking misses it; it must not step down."""
+    e = Enforcer(policy_of())  # cooldown 600 s
+    e.observe("a", 0.45, now=0.0, attrs=VERIFIED)
+    for i in range(1, 100):
+        risk = 0.45 if i % 5 == 0 else 0.0  # back above every 500 s, quiet in between
+        assert e.observe("a", risk, now=i * 100.0, attrs=VERIFIED) is None
+    t = e.observe("a", 0.0, now=99 * 100.0 + 600.0, attrs=VERIFIED)
+    assert t is not None and t.to_level == "none"
+
+
+def test_a_level_may_have_its_own_cooldown(policy_of: Callable[..., Policy]) -> None:
+    ladder = [{"name": "hold", "when": {"min_risk": 0.5}, "cooldown_s": 86_400}]
+    e = Enforcer(policy_of(levels=ladder))
+    e.observe("a", 0.6, now=0.0)
+    assert e.observe("a", 0.0, now=86_399.0) is None
+    assert e.observe("a", 0.0, now=86_400.0) is not None
 
 
 def test_a_step_down_stops_at_the_highest_level_still_held(
@@ -70,6 +106,8 @@ def test_verification_is_required_until_done(policy_of: Callable[..., Policy]) -
     assert "id verification" in d.denial.message and d.denial.status == 403
     e.update_account("a", now=5.0, attrs=VERIFIED)
     assert e.decision("a").level == "verify" and e.decision("a").denial is None
+    e.observe("a", 0.85, now=6.0)  # no attributes given: what the store said holds
+    assert e.decision("a").denial is None
 
 
 def test_attributes_and_volume_enter_levels(policy_of: Callable[..., Policy]) -> None:

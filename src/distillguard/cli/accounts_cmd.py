@@ -101,7 +101,7 @@ def set_attributes(
     org_type: str | None = typer.Option(
         None,
         "--org-type",
-        help="individual, startup_programme, education, research, enterprise or government.",
+        help="individual, startup_programme, education, research or enterprise.",
     ),
     affiliated: bool | None = typer.Option(
         None,

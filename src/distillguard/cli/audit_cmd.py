@@ -62,7 +62,7 @@ def _secret(settings: Settings) -> bytes:
     if secret is None or not secret.get_secret_value():
         raise AuditError(
             "no watermark secret in the settings",
-            "pass the --config of the gateway whose outputs to test ([watermark] secret)",
+            "pass the --config of the gateway whose outputs to test (its watermark.secret)",
         )
     return secret.get_secret_value().encode()
 
@@ -122,6 +122,9 @@ def register(app: typer.Typer) -> None:
             secret = _secret(settings)
             texts = read_texts(suspect)
             ids = read_accounts(accounts) if accounts else _store_accounts(settings)
+            if not ids:
+                where = str(accounts) if accounts else f"the store {settings.database_url}"
+                raise AuditError(f"{where} names no account", "create accounts or fix --accounts")
             ring = KeyRing.derive(secret, ids)
             path = _model_path(settings, model)
             from distillguard.gateway.upstreams.local_model_hf import load_tokenizer

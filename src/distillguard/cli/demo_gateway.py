@@ -37,7 +37,7 @@ from distillguard.gateway import BackgroundServer, build_app
 from distillguard.gateway.proxy import EVENT_TIME_HEADER
 from distillguard.settings import Settings, load_settings
 from distillguard.sim import ScenarioConfig
-from distillguard.store import open_store
+from distillguard.store import Store, open_store
 
 # Requests through HTTP cost far more than offline analysis: at 5/6 of the offline demo's
 # volume the default 60 accounts make ~40k requests, about a minute on 2 cores.
@@ -116,9 +116,10 @@ def reorder_window(plan: Plan) -> float:
     return max(60.0, max(spans, default=0.0) * 1.5)
 
 
-def gateway_settings(folder: Path, reorder_window_s: float = 900.0) -> Settings:
+def gateway_settings(folder: Path, reorder_window_s: float = 900.0, **more: Any) -> Settings:
     return load_settings(
         overrides={
+            **more,
             "database_url": f"sqlite:///{folder / 'gateway.db'}",
             "default_tier": DEMO_TIER,
             "tiers": {DEMO_TIER: {}},
@@ -145,12 +146,7 @@ def run_gateway_demo(folder: Path, config: ScenarioConfig) -> None:
     plan = read_plan(summary.events_path)
     settings = gateway_settings(folder, reorder_window(plan))
     store = open_store(settings)
-    ids: dict[str, str] = {}
-    secrets: dict[str, str] = {}
-    for name in sorted(plan.accounts | set(labels)):
-        account = store.create_account(name, tier=DEMO_TIER, org=plan.orgs.get(name))
-        ids[name] = account.id
-        secrets[name] = store.create_key(account.id).secret
+    ids, secrets = create_accounts(store, plan, labels)
     names = {gid: name for name, gid in ids.items()}
     write_map(folder / "gateway-accounts.jsonl", ids, labels)
 
@@ -198,6 +194,19 @@ def run_gateway_demo(folder: Path, config: ScenarioConfig) -> None:
     evaluation = evaluate(read_scores(folder), translated)
     print_evaluation(evaluation)
     (folder / "evaluation.json").write_bytes(evaluation.to_json())
+
+
+def create_accounts(
+    store: Store, plan: Plan, labels: dict[str, Label]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """A gateway account and key per simulated account: their ids, and their secrets."""
+    ids: dict[str, str] = {}
+    secrets: dict[str, str] = {}
+    for name in sorted(plan.accounts | set(labels)):
+        account = store.create_account(name, tier=DEMO_TIER, org=plan.orgs.get(name))
+        ids[name] = account.id
+        secrets[name] = store.create_key(account.id).secret
+    return ids, secrets
 
 
 def write_map(path: Path, ids: dict[str, str], labels: dict[str, Label]) -> None:

@@ -7,6 +7,7 @@ import typer
 from distillguard.cli import (
     accounts_cmd,
     audit_cmd,
+    cases_cmd,
     demo_cmd,
     detect_cmd,
     events_cmd,
@@ -36,6 +37,7 @@ detect_cmd.register(app)
 demo_cmd.register(app)
 serve_cmd.register(app)
 accounts_cmd.register(app)
+cases_cmd.register(app)
 policy_cmd.register(app)
 ledger_cmd.register(app)
 audit_cmd.register(app)

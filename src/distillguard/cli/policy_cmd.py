@@ -134,11 +134,9 @@ def read_accounts(path: Path) -> tuple[dict[str, str], dict[str, AccountAttribut
             raise RecordFormatError(str(path), lineno, "field 'account' must be a string")
         if isinstance(obj.get("tier"), str):
             tiers[account] = obj["tier"]
-        fields = {
-            k: obj[k] for k in ("verification", "org_type", "affiliated_developer") if k in obj
-        }
+        fields = {k: obj[k] for k in ATTRIBUTE_FIELDS if k in obj}
         try:
-            attrs[account] = AccountAttributes(**fields)
+            attrs[account] = AccountAttributes.parse(**fields)
         except (ValueError, TypeError) as err:
             raise RecordFormatError(str(path), lineno, str(err)) from None
     return tiers, attrs

@@ -11,6 +11,8 @@ of the rest of the gateway. Store calls block, so they run in worker threads.
     GET  /admin/accounts/{id}/keys            POST /admin/accounts/{id}/keys   (secret, once)
     POST /admin/keys/{key_id}/revoke          GET  /admin/tiers
     GET  /admin/detection                     flagged accounts and campaigns, with reasons
+
+and the review queue and audit log of `admin_cases`.
 """
 
 from __future__ import annotations
@@ -18,28 +20,27 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hmac
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from distillguard.errors import InvalidValueError, NotFoundError, StoreUnavailableError
+from distillguard.gateway.admin_body import attributes, field, json_response, object_body
+from distillguard.gateway.admin_cases import CaseApi
 from distillguard.gateway.api_errors import ApiError, bad_request
 from distillguard.gateway.auth import Authenticator
+from distillguard.gateway.enforcement import Enforcement
 from distillguard.gateway.recorder import EventRecorder
 from distillguard.settings import AdminSettings, Settings
 from distillguard.store import AccountStatus, Store
 
 T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _json(value: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(value), status, media_type="application/json")
 
 
 def _record(value: Any) -> dict[str, Any]:
@@ -53,12 +54,15 @@ class AdminApi:
         store: Store,
         auth: Authenticator,
         recorder: EventRecorder,
+        enforcement: Enforcement,
     ) -> None:
         self._settings: AdminSettings = settings.admin
         self._default_tier = settings.default_tier
         self._store = store
         self._auth = auth
         self._recorder = recorder
+        self._enforcement = enforcement
+        self._cases = CaseApi(store, auth, enforcement, settings.policy.sanction)
 
     def routes(self) -> list[BaseRoute]:
         g = self._guard
@@ -74,6 +78,7 @@ class AdminApi:
             Route("/admin/keys/{id}/revoke", g(self.revoke_key), methods=["POST"]),
             Route("/admin/tiers", g(self.list_tiers), methods=["GET"]),
             Route("/admin/detection", g(self.detection), methods=["GET"]),
+            *(Route(p, g(h), methods=[m]) for p, h, m in self._cases.handlers()),
         ]
 
     # -- the guard every route goes through
@@ -112,30 +117,32 @@ class AdminApi:
     # -- accounts
     async def list_accounts(self, request: Request) -> Response:
         accounts = await self._call(self._store.list_accounts)
-        return _json({"data": [_record(a) for a in accounts]})
+        return json_response({"data": [_record(a) for a in accounts]})
 
     async def create_account(self, request: Request) -> Response:
-        body = await _object(request)
-        name = _field(body, "name", str, required=True)
-        tier = _field(body, "tier", str) or self._default_tier
-        org = _field(body, "org", str)
+        body = await object_body(request)
+        name = field(body, "name", str, required=True)
+        tier = field(body, "tier", str) or self._default_tier
+        org = field(body, "org", str)
         account = await self._call(self._store.create_account, name, tier=tier, org=org)
-        attributes = _attributes(body)
-        if attributes:
-            account = await self._call(self._store.set_attributes, account.id, **attributes)
-        return _json(_record(account), 201)
+        given = attributes(body)
+        if given:
+            account = await self._call(self._store.set_attributes, account.id, **given)
+        return json_response(_record(account), 201)
 
     async def get_account(self, request: Request) -> Response:
         account = await self._call(self._store.get_account, request.path_params["id"])
         out = _record(account)
         out["detection"] = await asyncio.to_thread(self._account_detection, account.id)
-        return _json(out)
+        return json_response(out)
 
     async def set_attributes(self, request: Request) -> Response:
-        attributes = _attributes(await _object(request))
+        given = attributes(await object_body(request))
         account_id = request.path_params["id"]
-        account = await self._call(self._store.set_attributes, account_id, **attributes)
-        return _json(_record(account))
+        account = await self._call(self._store.set_attributes, account_id, **given)
+        self._auth.forget()  # cached principals carry the old attributes
+        self._enforcement.introduce(account, account.tier, time.time())
+        return json_response(_record(account))
 
     async def suspend(self, request: Request) -> Response:
         return await self._set_status(request, AccountStatus.SUSPENDED)
@@ -146,21 +153,21 @@ class AdminApi:
     async def _set_status(self, request: Request, status: AccountStatus) -> Response:
         account = await self._call(self._store.set_status, request.path_params["id"], status)
         self._auth.forget()  # this replica at once; the others within auth.cache_ttl_s
-        return _json(_record(account))
+        return json_response(_record(account))
 
     # -- keys and tiers
     async def list_keys(self, request: Request) -> Response:
         keys = await self._call(self._store.list_keys, request.path_params["id"])
-        return _json({"data": [_record(k) for k in keys]})
+        return json_response({"data": [_record(k) for k in keys]})
 
     async def create_key(self, request: Request) -> Response:
         issued = await self._call(self._store.create_key, request.path_params["id"])
-        return _json({"key": _record(issued.key), "secret": issued.secret}, 201)
+        return json_response({"key": _record(issued.key), "secret": issued.secret}, 201)
 
     async def revoke_key(self, request: Request) -> Response:
         key = await self._call(self._store.revoke_key, request.path_params["id"])
         self._auth.forget()
-        return _json(_record(key))
+        return json_response(_record(key))
 
     async def list_tiers(self, request: Request) -> Response:
         tiers = await self._call(self._store.list_tiers)
@@ -169,11 +176,11 @@ class AdminApi:
             row = _record(t)
             row["allowed_params"] = None if t.allowed_params is None else sorted(t.allowed_params)
             out.append(row)
-        return _json({"data": out})
+        return json_response({"data": out})
 
     # -- detection
     async def detection(self, request: Request) -> Response:
-        return _json(await asyncio.to_thread(self._detection))
+        return json_response(await asyncio.to_thread(self._detection))
 
     def _detection(self) -> dict[str, Any]:
         analyzer = self._recorder.analyzer
@@ -197,33 +204,3 @@ class AdminApi:
         with self._recorder.lock:
             accounts, _ = analyzer.results()
         return next((_record(a) for a in accounts if a.account == account_id), None)
-
-
-async def _object(request: Request) -> dict[str, Any]:
-    try:
-        body = orjson.loads(await request.body() or b"{}")
-    except orjson.JSONDecodeError as err:
-        raise bad_request(f"The body is not valid JSON ({err}).", None, "invalid_json") from None
-    if not isinstance(body, dict):
-        raise bad_request("The body must be a JSON object.", None, "invalid_json")
-    return body
-
-
-def _field(body: dict[str, Any], name: str, kind: type[T], *, required: bool = False) -> T | None:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise bad_request(f"'{name}' is required.", name, "missing_field")
-        return None
-    if not isinstance(value, kind) or (kind is str and not value):
-        raise bad_request(f"'{name}' must be a non-empty {kind.__name__}.", name)
-    return value
-
-
-def _attributes(body: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, kind in (("verification", str), ("org_type", str), ("affiliated_developer", bool)):
-        value = _field(body, name, kind)
-        if value is not None:
-            out[name] = value
-    return out

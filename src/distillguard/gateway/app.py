@@ -20,6 +20,7 @@ from starlette.routing import Route
 from distillguard.gateway.admin import AdminApi
 from distillguard.gateway.api_errors import ApiError
 from distillguard.gateway.auth import Authenticator
+from distillguard.gateway.enforcement import Enforcement
 from distillguard.gateway.limits import open_limiter
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.proxy import Proxy
@@ -33,7 +34,8 @@ def build_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     """The gateway app; `store` lets a caller share one it already opened."""
     store = store if store is not None else open_store(settings)
     metrics = GatewayMetrics()
-    recorder = EventRecorder(settings.events, metrics, store, settings.ledger)
+    enforcement = Enforcement(settings.policy, store)
+    recorder = EventRecorder(settings.events, metrics, store, settings.ledger, enforcement)
     auth = Authenticator(store, settings.auth, metrics)
     proxy = Proxy(
         settings,
@@ -42,6 +44,7 @@ def build_app(settings: Settings, *, store: Store | None = None) -> Starlette:
         open_router(settings),
         recorder,
         metrics,
+        enforcement,
     )
 
     @asynccontextmanager
@@ -69,7 +72,7 @@ def build_app(settings: Settings, *, store: Store | None = None) -> Starlette:
             Route("/v1/models", proxy.models, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/healthz", health, methods=["GET"]),
-            *AdminApi(settings, store, auth, recorder).routes(),
+            *AdminApi(settings, store, auth, recorder, enforcement).routes(),
         ],
         lifespan=lifespan,
         exception_handlers={
@@ -81,6 +84,7 @@ def build_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     app.state.proxy = proxy
     app.state.recorder = recorder
     app.state.store = store
+    app.state.enforcement = enforcement
     return app
 
 

@@ -63,6 +63,12 @@ class GatewayMetrics:
             ["reason"],
             registry=r,
         )
+        self.enforced = Counter(
+            "distillguard_enforced",
+            "Requests the policy changed or refused (or would have, in shadow mode), by change.",
+            ["change"],
+            registry=r,
+        )
         self.flagged_accounts = Gauge(
             "distillguard_flagged_accounts",
             "Accounts whose risk reached the flag threshold since the gateway started.",

@@ -26,12 +26,14 @@ from distillguard.gateway.api_errors import ApiError, rate_limited
 from distillguard.gateway.auth import Authenticator
 from distillguard.gateway.bodies import parse_body
 from distillguard.gateway.client_ip import ClientAddress
+from distillguard.gateway.enforcement import Applied, Enforcement, attributes_of
 from distillguard.gateway.limits import RateLimiter
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.recorder import EventRecorder
 from distillguard.gateway.sse import assemble, error_frame
 from distillguard.gateway.tokens import used_tokens
 from distillguard.gateway.upstreams import Endpoint, ReplyStream, Router, Upstream
+from distillguard.policy import Change, StreamRewriter
 from distillguard.settings import Settings
 from distillguard.store import Principal
 
@@ -52,6 +54,8 @@ class Call:
     ip: str | None
     user_agent: str | None
     counted: bool = False
+    applied: Applied | None = None  # what the policy did to the request
+    response_changes: tuple[Change, ...] = ()  # and to the answer
 
 
 class Proxy:
@@ -63,6 +67,7 @@ class Proxy:
         router: Router,
         recorder: EventRecorder,
         metrics: GatewayMetrics,
+        enforcement: Enforcement,
     ) -> None:
         self.settings = settings
         self.auth = auth
@@ -70,6 +75,7 @@ class Proxy:
         self.router = router
         self.recorder = recorder
         self.metrics = metrics
+        self.enforcement = enforcement
         self.addresses = ClientAddress(settings.server.trusted_proxies)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -132,26 +138,51 @@ class Proxy:
                 param="model",
             )
         call = Call(endpoint, who, body, arrived, started, ip, request.headers.get("user-agent"))
-        verdict = await self.limiter.admit(who.account.id, who.tier)
+        call.applied = self.enforcement.on_request(
+            who.account, who.tier.name, body, endpoint.value, arrived
+        )
+        if call.applied.refusal is not None:
+            raise self._fail(call, call.applied.refusal)
+        decision = call.applied.decision
+        verdict = await self.limiter.admit(
+            who.account.id, self.enforcement.limits(who.tier, decision)
+        )
         if not verdict.allowed:
             self.metrics.rate_limited.labels(verdict.limit).inc()
             raise self._fail(
                 call, rate_limited(verdict.limit, verdict.retry_after_s, verdict.retry_after_header)
             )
-        if body.get("stream") is True:
+        sent = call.applied.body
+        if sent.get("stream") is True:
             return await self._stream(call, upstream)
         try:
-            raw = await upstream.complete(endpoint, body)
+            raw = await upstream.complete(endpoint, sent)
         except UpstreamError as err:
             raise self._fail(call, self._upstream_error(upstream, err)) from None
+        if decision.effect.reasoning != "full":
+            raw = self._withhold(call, raw)
         return Response(
             raw, media_type="application/json", background=BackgroundTask(self._answered, call, raw)
         )
 
+    def _withhold(self, call: Call, raw: bytes) -> bytes:
+        """The answer with reasoning withheld or cut short, as the decision says."""
+        assert call.applied is not None
+        try:
+            answer = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return raw
+        if not isinstance(answer, dict):
+            return raw
+        new, changes = self.enforcement.on_response(call.applied.decision, answer)
+        call.response_changes = changes
+        return orjson.dumps(new) if changes and not call.applied.decision.shadow else raw
+
     # -- streaming
     async def _stream(self, call: Call, upstream: Upstream) -> Response:
+        assert call.applied is not None
         try:
-            stream = await upstream.open_stream(call.endpoint, call.body)
+            stream = await upstream.open_stream(call.endpoint, call.applied.body)
         except UpstreamError as err:
             raise self._fail(call, self._upstream_error(upstream, err)) from None
         return StreamingResponse(
@@ -165,16 +196,25 @@ class Proxy:
     ) -> AsyncIterator[bytes]:
         kept: list[bytes] = []
         status = 200
+        assert call.applied is not None
+        rewriter = StreamRewriter(call.applied.decision, self.enforcement.policy.summary_chars)
         try:
             async for chunk in stream.chunks():
+                if rewriter.active:
+                    chunk = rewriter.feed(chunk)
                 kept.append(chunk)
                 yield chunk
+            if rewriter.active:
+                tail = rewriter.flush()
+                kept.append(tail)
+                yield tail
         except UpstreamError as err:
             failure = self._upstream_error(upstream, err)
             status = failure.status
             yield error_frame(failure.body())
         finally:
             await stream.aclose()
+            call.response_changes = rewriter.changes
             response = assemble(kept, chat=call.endpoint is Endpoint.CHAT)
             self._spawn(self._charge(call, response))
             self._record(call, status, response)
@@ -217,6 +257,16 @@ class Proxy:
             event["user_agent"] = call.user_agent
         if response is not None:
             event["response"] = response
+        if call.applied is not None:
+            enforced = call.applied.record()
+            if enforced is not None:
+                if call.response_changes:
+                    kinds = {c.kind.value for c in call.response_changes}
+                    enforced["changes"] = sorted({*enforced["changes"], *kinds})
+                event["enforcement"] = enforced
+                for kind in enforced["changes"]:
+                    self.metrics.enforced.labels(kind).inc()
+        event["_meta"] = {"tier": call.who.tier.name, "attrs": attributes_of(account)}
         self.recorder.submit(event)
         if log.isEnabledFor(logging.INFO):
             fields: dict[str, Any] = {

@@ -22,6 +22,7 @@ from distillguard.detect.engine import Analyzer
 from distillguard.errors import StoreError
 from distillguard.events import FieldError, format_ts, parse_event
 from distillguard.forensics.ledger import open_ledger
+from distillguard.gateway.enforcement import POLICY_STATE, Enforcement
 from distillguard.gateway.event_log import RotatingEventLog
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.reorder import ReorderBuffer
@@ -40,9 +41,11 @@ class EventRecorder:
         metrics: GatewayMetrics,
         store: Store | None = None,
         ledger: LedgerSettings | None = None,
+        enforcement: Enforcement | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
+        self.enforcement = enforcement
         self._unsaved: dict[str, bytes] = {}  # detector state a failed save still owes
         self._saved_at = time.monotonic()
         self._replay_clock = (0.0, 0.0)  # (newest replayed ts, wall time it came)
@@ -138,6 +141,7 @@ class EventRecorder:
             self.log.flush()
 
     def _record(self, event: dict[str, Any]) -> None:
+        meta = event.pop("_meta", None) or {}
         event["ts"] = format_ts(float(event["ts"]))
         line = orjson.dumps(event)
         self.log.write_line(line)
@@ -153,6 +157,8 @@ class EventRecorder:
             log.warning("event not valid for detection: %s", err)
             return
         score = self.analyzer.process(parsed)
+        if self.enforcement is not None:
+            self.enforcement.observe(parsed, score, self.analyzer, meta)
         if score >= self.analyzer.config.threshold and parsed.account not in self.flagged:
             self.flagged.add(parsed.account)
             log.warning(
@@ -166,7 +172,10 @@ class EventRecorder:
         try:
             blobs = self._store.load_detector_state()
             states = {a: orjson.loads(zlib.decompress(b)) for a, b in blobs.items()}
+            levels = states.pop(POLICY_STATE, {})
             self.analyzer.restore(states)
+            if self.enforcement is not None:
+                self.enforcement.restore(levels)
         except (StoreError, zlib.error, orjson.JSONDecodeError, KeyError, TypeError) as err:
             # A gateway that cannot read old state still serves and detects from scratch.
             log.error("detector state not restored, starting afresh: %s", err)
@@ -186,6 +195,12 @@ class EventRecorder:
         with self.lock:
             changes = self.analyzer.take_changes()
         self._unsaved.update({a: zlib.compress(orjson.dumps(s), 1) for a, s in changes.items()})
+        if self.enforcement is not None:
+            if changes:
+                saved = orjson.dumps(self.enforcement.saved())
+                self._unsaved[POLICY_STATE] = zlib.compress(saved)
+            with contextlib.suppress(StoreError):
+                self.enforcement.refresh_allowed()
         self._saved_at = time.monotonic()
         if not self._unsaved:
             return

@@ -47,5 +47,25 @@ class AccountAttributes:
     def verified_at_least(self, level: Verification) -> bool:
         return _RANK[self.verification] >= _RANK[level]
 
+    @classmethod
+    def parse(
+        cls,
+        verification: str = "none",
+        org_type: str = "unknown",
+        affiliated_developer: bool = False,
+    ) -> AccountAttributes:
+        """From the strings a store or a file holds; ValueError names a value it does not know.
+
+        >>> AccountAttributes.parse("phone", "education").org_type
+        'education'
+        """
+        if verification not in _RANK:
+            raise ValueError(f"verification {verification!r} is not one of {list(_RANK)}")
+        if org_type not in ORG_TYPES:
+            raise ValueError(f"org_type {org_type!r} is not one of {list(ORG_TYPES)}")
+        if not isinstance(affiliated_developer, bool):
+            raise ValueError(f"affiliated_developer {affiliated_developer!r} is not true or false")
+        return cls(verification, org_type, affiliated_developer)
+
 
 UNKNOWN = AccountAttributes()

@@ -81,6 +81,7 @@ class Transition:
     at: float  # stream time (the event's ts), never the wall clock
     shadow: bool
     tier: str
+    case: bool = False  # an escalation into a level whose `case = true`: open a review case
 
     @property
     def escalation(self) -> bool:

@@ -6,11 +6,13 @@
     transition = enforcer.observe(account, risk, now=event.ts, campaign_risk=..., attrs=...,
                                   tier=..., evidence=reasons)   # after each scored event
 
-`observe` raises an account at once to the highest level whose `when` it meets; it lowers
-it only after `cooldown_s` at its level, and only to the highest level whose `when` still
-holds with thresholds lowered by the hysteresis, so an account near a threshold does not
-flap. Time is the event's `ts`, so a replay decides exactly as the gateway did. State is
-bounded: at most `max_accounts` accounts, the least recently observed forgotten first.
+`observe` raises an account at once to the highest level whose `when` it meets. It lowers
+it only once the account has not met its level's `when`, with thresholds lowered by the
+hysteresis, for the level's cooldown (`cooldown_s`), and then to the highest level whose
+`when` still holds that way: an account near a threshold, or one whose evidence comes and
+goes (a campaign that links and unlinks), does not flap. Time is the event's `ts`, so a
+replay decides exactly as the gateway did. State is bounded: at most `max_accounts`
+accounts, the least recently observed forgotten first.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class _State:
     rank: int
     since: float | None
     decision: Decision
+    held: float | None = None  # the last time it met its level's condition (with hysteresis)
     reasons: tuple[str, ...] = ()
     risk: float = 0.0
     campaign_risk: float | None = None
@@ -109,10 +112,11 @@ class Enforcer:
         `risk` is the account's risk as scored after this request (its campaign's
         included), or None when this request was not scored (the last score holds);
         `campaign_risk` its campaign's risk if it is linked into one, `evidence` the
-        detectors' reasons (kept with an escalation), `now` the event's ts.
+        detectors' reasons (kept with an escalation), `now` the event's ts. A `tier` or
+        `attrs` of None keeps what the enforcer knows (the default tier and an unknown
+        account's attributes at first).
         """
-        tier = tier or self.policy.default_tier
-        st = self._touch(account, tier, attrs or UNKNOWN)
+        st = self._ensure(account, tier, attrs)
         st.count(now)
         if risk is not None:
             st.risk = risk
@@ -130,12 +134,7 @@ class Enforcer:
         """The account's tier and attributes from the store: decide again, before or between
         requests (an unverified account starts on its level from its first request; one that
         completed verification is no longer refused)."""
-        st = self._states.get(account)
-        if st is None:
-            st = self._new(account, tier or self.policy.default_tier, attrs or UNKNOWN)
-        else:
-            st = self._touch(account, tier or st.tier, attrs or st.attrs)
-        return self._evaluate(account, st, now, ())
+        return self._evaluate(account, self._ensure(account, tier, attrs), now, ())
 
     def _evaluate(
         self, account: str, st: _State, now: float, evidence: Sequence[str]
@@ -147,17 +146,19 @@ class Enforcer:
         target, why = self._clamp(account, ladder, *_highest(ladder, facts, NO_SLACK))
         if target > st.rank:
             return self._move(account, st, target, (*why, *evidence), now)
-        cooled = st.since is None or now - st.since >= self.policy.cooldown_s
-        if target < st.rank and cooled:
-            stay, _ = self._clamp(account, ladder, *_highest(ladder, facts, self._slack))
-            if stay < st.rank:
-                left = base_name(st.rank, ladder)
-                note = (
-                    f"no longer meets level '{left}' (hysteresis {self.policy.hysteresis:.2f}; "
-                    f"held at least {self.policy.cooldown_s:,.0f} s)",
-                )
-                return self._move(account, st, stay, (*note, *why), now)
-        return None
+        if target == st.rank:
+            st.held = now
+            return None
+        stay, _ = self._clamp(account, ladder, *_highest(ladder, facts, self._slack))
+        if stay >= st.rank:
+            st.held = now
+            return None
+        level = ladder[st.rank - 1]
+        cooldown = self.policy.cooldown_s if level.cooldown_s is None else level.cooldown_s
+        if st.held is not None and now - st.held < cooldown:
+            return None
+        note = (f"has not met level '{level.name}' (less the hysteresis) for {cooldown:,.0f} s",)
+        return self._move(account, st, stay, (*note, *why), now)
 
     def restore(
         self,
@@ -176,13 +177,13 @@ class Enforcer:
         if level not in names:
             raise ValueError(f"level {level!r} is not in the ladder of tier {tier!r}: {names}")
         st = self._touch(account, tier, attrs or UNKNOWN)
-        st.rank, st.since, st.reasons = names.index(level), since, tuple(reasons)
+        st.rank, st.since, st.held, st.reasons = names.index(level), since, since, tuple(reasons)
         st.decision = self._decide(account, tier, st.rank, st.attrs, since, st.reasons)
         return st.decision
 
     def escalated(self) -> Iterator[tuple[str, Decision]]:
         """Every account above the base level, with its decision (to save or to show)."""
-        for account, st in self._states.items():
+        for account, st in list(self._states.items()):  # a snapshot: observe may run meanwhile
             if st.rank:
                 yield account, st.decision
 
@@ -190,6 +191,13 @@ class Enforcer:
         return len(self._states)
 
     # -- internals
+    def _ensure(self, account: str, tier: str | None, attrs: AccountAttributes | None) -> _State:
+        """The account's state; a tier or attributes of None leave what is known as it is."""
+        st = self._states.get(account)
+        if st is None:
+            return self._new(account, tier or self.policy.default_tier, attrs or UNKNOWN)
+        return self._touch(account, tier or st.tier, attrs or st.attrs)
+
     def _touch(self, account: str, tier: str, attrs: AccountAttributes) -> _State:
         st = self._states.get(account)
         if st is None:
@@ -237,7 +245,7 @@ class Enforcer:
     ) -> Transition:
         ladder = self.policy.ladder(st.tier)
         before = st.rank
-        st.rank, st.since, st.reasons = rank, now, reasons
+        st.rank, st.since, st.held, st.reasons = rank, now, now, reasons
         st.decision = self._decide(account, st.tier, rank, st.attrs, now, reasons)
         return Transition(
             account=account,
@@ -251,6 +259,7 @@ class Enforcer:
             at=now,
             shadow=st.decision.shadow,
             tier=st.tier,
+            case=rank > before and ladder[rank - 1].case,
         )
 
     def _decide(

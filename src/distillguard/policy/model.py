@@ -82,6 +82,8 @@ class Level(_Strict):
     # Any one of the conditions enters the level. TOML: one table, or an array of tables.
     when: tuple[Condition, ...]
     actions: Actions = Actions(observe=True)
+    case: bool = False  # entering the level opens a case for a person to review
+    cooldown_s: Annotated[float, Field(ge=0.0)] | None = None  # None: the policy's cooldown_s
 
     @field_validator("when", mode="before")
     @classmethod

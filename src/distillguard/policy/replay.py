@@ -110,11 +110,10 @@ class Replay:
         verdict, causes = self.judge(event, self.enforcer.decision(account, tier))
         tally.add(verdict, causes)
         risk = self.analyzer.process(event)
-        track = self.analyzer.tracks[account]
-        cid = track.campaign
+        cid = self.analyzer.tracks[account].campaign
         t = self.enforcer.observe(
             account,
-            risk if scored(self.analyzer.config, track.profile.n) else None,
+            fresh_risk(self.analyzer, account, risk),
             now=event.ts,
             campaign_risk=self.analyzer.campaign_scores.get(cid) if cid else None,
             attrs=attrs,
@@ -180,6 +179,12 @@ def scored(config: AnalyzerConfig, n: int) -> bool:
     So only fresh scores move the level (the rule mirrors `Analyzer.process`).
     """
     return n <= config.score_all_first or n % config.score_every == 0
+
+
+def fresh_risk(analyzer: Analyzer, account: str, returned: float) -> float | None:
+    """What to pass `Enforcer.observe` after `returned = analyzer.process(event)`: the risk
+    if the analyzer scored this request afresh, else None (the enforcer keeps the last)."""
+    return returned if scored(analyzer.config, analyzer.tracks[account].profile.n) else None
 
 
 def _cut(event: Event, cap: object) -> bool:

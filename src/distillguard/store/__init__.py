@@ -6,18 +6,28 @@ from distillguard.store.records import (
     Account,
     AccountStatus,
     ApiKey,
+    AuditEntry,
+    Case,
+    CaseNote,
+    CaseStatus,
     IssuedKey,
     Principal,
     Tier,
+    Verification,
 )
 
 __all__ = [
     "Account",
     "AccountStatus",
     "ApiKey",
+    "AuditEntry",
+    "Case",
+    "CaseNote",
+    "CaseStatus",
     "IssuedKey",
     "Principal",
     "Store",
     "Tier",
+    "Verification",
     "open_store",
 ]

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
-from distillguard.store.records import Account, AccountStatus, ApiKey, IssuedKey, Principal, Tier
+from distillguard.store.records import (
+    Account,
+    AccountStatus,
+    ApiKey,
+    AuditEntry,
+    Case,
+    IssuedKey,
+    Principal,
+    Tier,
+)
 
 
 class Store(Protocol):
@@ -50,5 +59,37 @@ class Store(Protocol):
         """Upsert opaque per-account detector blobs (the accounts that changed)."""
 
     def load_detector_state(self) -> dict[str, bytes]: ...
+
+    # -- review (see store/cases.py)
+    def open_case(
+        self,
+        kind: str,
+        subject: str,
+        *,
+        members: Sequence[str],
+        level: str,
+        risk: float,
+        evidence: dict[str, Any],
+        actor: str = "system:policy",
+        at: float | None = None,
+    ) -> Case: ...
+
+    def get_case(self, case_id: str) -> Case: ...
+
+    def list_cases(self, status: str | None = None, limit: int = 100) -> list[Case]: ...
+
+    def assign_case(self, case_id: str, assignee: str, author: str) -> Case: ...
+
+    def comment_case(self, case_id: str, author: str, text: str) -> Case: ...
+
+    def confirm_case(self, case_id: str, author: str, reason: str, sanction: str) -> Case: ...
+
+    def dismiss_case(self, case_id: str, author: str, reason: str) -> Case: ...
+
+    def review_labels(self) -> dict[str, str]: ...
+
+    def record_audit(self, entries: Iterable[AuditEntry]) -> None: ...
+
+    def audit_log(self, subject: str | None = None, limit: int = 1000) -> list[AuditEntry]: ...
 
     def close(self) -> None: ...

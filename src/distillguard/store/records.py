@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class AccountStatus(StrEnum):
@@ -24,9 +25,7 @@ class Verification(StrEnum):
 
 # Organisation types the policy can name; programmes that hand out credits (education,
 # research, startup) are paths fraudulent accounts are known to come through.
-ORG_TYPES = frozenset(
-    {"individual", "startup_programme", "education", "research", "enterprise", "government"}
-)
+ORG_TYPES = frozenset({"individual", "startup_programme", "education", "research", "enterprise"})
 
 
 # Request fields every tier may send: what a request is, not how it is answered.
@@ -125,3 +124,48 @@ class Principal:
     account: Account
     key_id: str
     tier: Tier
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CONFIRMED = "confirmed"  # extraction: the sanction was applied to every member
+    DISMISSED = "dismissed"  # benign: members allowlisted and labelled benign
+
+
+@dataclass(frozen=True, slots=True)
+class CaseNote:
+    at: float
+    author: str
+    kind: str  # comment, assign, update, confirm, dismiss
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """An account, or a campaign of accounts, waiting for (or past) a person's review."""
+
+    id: str
+    kind: str  # "account" or "campaign"
+    subject: str  # the account id, or the campaign id
+    status: CaseStatus
+    opened_at: float
+    updated_at: float
+    level: str
+    risk: float
+    members: tuple[str, ...]
+    evidence: dict[str, Any]  # scores over time, reasons, sample requests
+    assignee: str | None = None
+    notes: tuple[CaseNote, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One enforcement action or review decision: who, when, what, to whom, and why."""
+
+    at: float
+    actor: str
+    action: str
+    subject: str
+    reason: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None

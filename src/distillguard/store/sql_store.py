@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping
-from typing import ParamSpec, TypeVar
+from collections.abc import Mapping
 
 from sqlalchemy import Engine, RowMapping, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from distillguard.errors import (
     InvalidKeyError,
     InvalidValueError,
     NotFoundError,
-    StoreUnavailableError,
 )
 from distillguard.store import detector_state
+from distillguard.store.cases import CasesMixin
+from distillguard.store.guard import guarded as _guarded
 from distillguard.store.records import (
     ORG_TYPES,
     Account,
@@ -40,34 +39,12 @@ from distillguard.store.secrets import (
 )
 from distillguard.store.tables import accounts, api_keys, tiers
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 
 def new_account_id() -> str:
     return "acct_" + secrets.token_hex(6)
 
 
-def _guarded(method: Callable[P, R]) -> Callable[P, R]:
-    """Turn a lost or refused database connection into `StoreUnavailableError` (a 503)."""
-
-    @functools.wraps(method)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except (OperationalError, DBAPIError) as err:
-            if isinstance(err, IntegrityError):
-                raise
-            store = args[0]
-            assert isinstance(store, SqlStore)
-            url = store.engine.url.render_as_string(hide_password=True)
-            cause = str(getattr(err, "orig", None) or err).strip().splitlines()
-            raise StoreUnavailableError(url, cause[0] if cause else type(err).__name__) from None
-
-    return run
-
-
-class SqlStore:
+class SqlStore(CasesMixin):
     """`Store` over a migrated database; safe to share between threads."""
 
     def __init__(self, engine: Engine, *, kdf_cost: KdfCost = DEFAULT_COST) -> None:

@@ -67,3 +67,57 @@ detector_state = Table(
     Column("state", LargeBinary, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+# A case: an account (or a campaign of accounts) that crossed a review threshold.
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),  # "account" or "campaign"
+    Column("subject", String(200), nullable=False),  # account id or campaign id
+    Column("status", String(16), nullable=False),  # open, confirmed, dismissed
+    Column("opened_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("assignee", String(200), nullable=True),
+    Column("level", String(64), nullable=False),  # enforcement level when last updated
+    Column("risk", Float, nullable=False),  # highest risk seen
+    Column("members", Text, nullable=False),  # JSON list of account ids
+    Column("evidence", Text, nullable=False),  # JSON: scores over time, reasons, samples
+    Index("ix_cases_subject_status", "subject", "status"),
+)
+
+case_notes = Table(
+    "case_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),  # comment, assign, update, confirm, dismiss
+    Column("text", Text, nullable=False),
+    Index("ix_case_notes_case_id", "case_id"),
+)
+
+# What reviewers decided an account is: calibration reads the benign ones back.
+review_labels = Table(
+    "review_labels",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("label", String(16), nullable=False),  # benign or extraction
+    Column("case_id", String(32), nullable=True),
+    Column("at", Float, nullable=False),
+    Column("author", String(200), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text, nullable=False),  # JSON
+    Index("ix_audit_log_subject", "subject"),
+)

@@ -28,7 +28,12 @@ from distillguard.errors import UpstreamError
 from distillguard.forensics.watermark import WatermarkScheme
 from distillguard.forensics.watermark_keys import derive_key
 from distillguard.gateway.upstreams.base import Endpoint
-from distillguard.gateway.upstreams.local_model_engine import LocalEngine, Row, resolve_model_path
+from distillguard.gateway.upstreams.local_model_engine import (
+    LocalEngine,
+    Row,
+    require_local_model,
+    resolve_model_path,
+)
 from distillguard.settings import UpstreamSettings, WatermarkSettings
 
 ACCOUNT_FIELD = "x_distillguard_account"
@@ -75,9 +80,11 @@ class LocalModelUpstream:
             scheme = WatermarkScheme(watermark.gamma, watermark.delta, watermark.context)
         self.watermarks = self._secret is not None  # the gateway adds ACCOUNT_FIELD when True
         self._owns_engine = engine is None
-        self.engine = engine or LocalEngine(
-            resolve_model_path(settings.model_path), scheme, settings.max_batch, settings.threads
-        )
+        if engine is None:
+            require_local_model()  # before the weights: the extra is the first thing to install
+            path = resolve_model_path(settings.model_path)
+            engine = LocalEngine(path, scheme, settings.max_batch, settings.threads)
+        self.engine = engine
 
     def _rows(self, endpoint: Endpoint, body: dict[str, Any], out: asyncio.Queue[Any]) -> list[Row]:
         account = body.get(ACCOUNT_FIELD)

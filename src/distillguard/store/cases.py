@@ -1,0 +1,285 @@
+"""Cases for review, the labels reviewers give, and the audit log, over the SQL tables.
+
+A case opens when an account (or a campaign) reaches the policy's review level, and while it
+is open, later escalations update it (highest risk, newest level and reasons, more score
+points) instead of opening another. A reviewer confirms it (the sanction applies to every
+member, each recorded in the audit log) or dismisses it (every member labelled benign: the
+gateway allowlists them and calibration can read the labels back). Every step is a note on
+the case and an entry in the audit log: who, when, what and why.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, RowMapping, delete, insert, select, update
+
+from distillguard.errors import InvalidValueError, NotFoundError
+from distillguard.store.guard import guarded
+from distillguard.store.records import (
+    AccountStatus,
+    AuditEntry,
+    Case,
+    CaseNote,
+    CaseStatus,
+)
+from distillguard.store.tables import accounts, audit_log, case_notes, cases, review_labels
+
+MAX_POINTS = 500  # score points kept per case: the most recent
+MAX_SAMPLES = 20  # sample requests kept per case
+SANCTIONS = ("suspend", "none")
+
+
+def new_case_id() -> str:
+    return "case_" + secrets.token_hex(6)
+
+
+class CasesMixin:
+    """The case, label and audit methods of `SqlStore` (which provides `engine`)."""
+
+    engine: Engine
+
+    # -- cases
+    @guarded
+    def open_case(
+        self,
+        kind: str,
+        subject: str,
+        *,
+        members: Sequence[str],
+        level: str,
+        risk: float,
+        evidence: dict[str, Any],
+        actor: str = "system:policy",
+        at: float | None = None,
+    ) -> Case:
+        """Open a case on `subject`, or update its open one; returns the case."""
+        at = time.time() if at is None else at
+        with self.engine.begin() as conn:
+            row = (
+                conn.execute(
+                    select(cases).where(
+                        cases.c.subject == subject, cases.c.status == CaseStatus.OPEN.value
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                case_id = new_case_id()
+                conn.execute(
+                    insert(cases).values(
+                        id=case_id,
+                        kind=kind,
+                        subject=subject,
+                        status=CaseStatus.OPEN.value,
+                        opened_at=at,
+                        updated_at=at,
+                        level=level,
+                        risk=risk,
+                        members=orjson.dumps(sorted(set(members))).decode(),
+                        evidence=orjson.dumps(_merged({}, evidence)).decode(),
+                    )
+                )
+                note, action = f"opened at level {level}, risk {risk:.2f}", "case_opened"
+            else:
+                case_id = row["id"]
+                old = orjson.loads(row["evidence"])
+                joined = sorted(set(orjson.loads(row["members"])) | set(members))
+                conn.execute(
+                    update(cases)
+                    .where(cases.c.id == case_id)
+                    .values(
+                        updated_at=at,
+                        level=level,
+                        risk=max(risk, row["risk"]),
+                        members=orjson.dumps(joined).decode(),
+                        evidence=orjson.dumps(_merged(old, evidence)).decode(),
+                    )
+                )
+                note, action = f"now at level {level}, risk {risk:.2f}", "case_updated"
+            _note(conn, case_id, at, actor, "update", note)
+            reasons = "; ".join(evidence.get("reasons", [])[:3])
+            _audit(conn, AuditEntry(at, actor, action, subject, reasons, {"case": case_id}))
+        return self.get_case(case_id)
+
+    @guarded
+    def get_case(self, case_id: str) -> Case:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+            if row is None:
+                raise NotFoundError("case", case_id, "see `distillguard cases list`")
+            notes = conn.execute(
+                select(case_notes).where(case_notes.c.case_id == case_id).order_by(case_notes.c.id)
+            ).mappings()
+            return _case(row, [CaseNote(n["at"], n["author"], n["kind"], n["text"]) for n in notes])
+
+    @guarded
+    def list_cases(self, status: str | None = None, limit: int = 100) -> list[Case]:
+        query = select(cases).order_by(cases.c.risk.desc(), cases.c.opened_at).limit(limit)
+        if status is not None:
+            query = query.where(cases.c.status == _status(status).value)
+        with self.engine.connect() as conn:
+            return [_case(r, []) for r in conn.execute(query).mappings()]
+
+    @guarded
+    def assign_case(self, case_id: str, assignee: str, author: str) -> Case:
+        self._touch(case_id, author, "assign", f"assigned to {assignee}", assignee=assignee)
+        return self.get_case(case_id)
+
+    @guarded
+    def comment_case(self, case_id: str, author: str, text: str) -> Case:
+        self._touch(case_id, author, "comment", text)
+        return self.get_case(case_id)
+
+    @guarded
+    def confirm_case(self, case_id: str, author: str, reason: str, sanction: str) -> Case:
+        """Extraction: apply `sanction` to every member and label them so."""
+        if sanction not in SANCTIONS:
+            raise InvalidValueError("sanction", sanction, list(SANCTIONS))
+        case = self._resolve(case_id, author, reason, CaseStatus.CONFIRMED, "extraction")
+        if sanction == "suspend":
+            with self.engine.begin() as conn:
+                for member in case.members:
+                    conn.execute(
+                        update(accounts)
+                        .where(accounts.c.id == member)
+                        .values(status=AccountStatus.SUSPENDED.value)
+                    )
+                    entry = AuditEntry(
+                        time.time(), author, "suspend", member, reason, {"case": case_id}
+                    )
+                    _audit(conn, entry)
+        return case
+
+    @guarded
+    def dismiss_case(self, case_id: str, author: str, reason: str) -> Case:
+        """Benign: label every member benign (the gateway allowlists them)."""
+        return self._resolve(case_id, author, reason, CaseStatus.DISMISSED, "benign")
+
+    def _resolve(
+        self, case_id: str, author: str, reason: str, status: CaseStatus, label: str
+    ) -> Case:
+        case = self.get_case(case_id)
+        if case.status is not CaseStatus.OPEN:
+            raise InvalidValueError("case status", case.status.value, ["open"])
+        if not reason.strip():
+            raise InvalidValueError("reason", reason, ["a sentence saying why"])
+        at = time.time()
+        verb = "confirm" if status is CaseStatus.CONFIRMED else "dismiss"
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(cases).where(cases.c.id == case_id).values(status=status, updated_at=at)
+            )
+            _note(conn, case_id, at, author, verb, reason)
+            _audit(conn, AuditEntry(at, author, f"case_{verb}ed", case.subject, reason))
+            for member in case.members:
+                conn.execute(delete(review_labels).where(review_labels.c.account == member))
+                conn.execute(
+                    insert(review_labels).values(
+                        account=member, label=label, case_id=case_id, at=at, author=author
+                    )
+                )
+        return self.get_case(case_id)
+
+    def _touch(self, case_id: str, author: str, kind: str, text: str, **values: Any) -> None:
+        if not text.strip():
+            raise InvalidValueError(kind, text, ["some text"])
+        at = time.time()
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(cases).where(cases.c.id == case_id).values(updated_at=at, **values)
+            )
+            if done.rowcount == 0:
+                raise NotFoundError("case", case_id, "see `distillguard cases list`")
+            _note(conn, case_id, at, author, kind, text)
+            _audit(conn, AuditEntry(at, author, f"case_{kind}", case_id, text))
+
+    # -- labels and audit log
+    @guarded
+    def review_labels(self) -> dict[str, str]:
+        """Account -> "benign" or "extraction", as reviewers decided."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(review_labels.c.account, review_labels.c.label))
+            return {a: label for a, label in rows}
+
+    @guarded
+    def record_audit(self, entries: Iterable[AuditEntry]) -> None:
+        with self.engine.begin() as conn:
+            for entry in entries:
+                _audit(conn, entry)
+
+    @guarded
+    def audit_log(self, subject: str | None = None, limit: int = 1000) -> list[AuditEntry]:
+        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        if subject is not None:
+            query = query.where(audit_log.c.subject == subject)
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query).mappings())
+        return [
+            AuditEntry(
+                r["at"],
+                r["actor"],
+                r["action"],
+                r["subject"],
+                r["reason"],
+                orjson.loads(r["detail"]),
+                r["id"],
+            )
+            for r in reversed(rows)
+        ]
+
+
+def _status(value: str) -> CaseStatus:
+    try:
+        return CaseStatus(value)
+    except ValueError:
+        raise InvalidValueError("status", value, [s.value for s in CaseStatus]) from None
+
+
+def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Evidence: points appended (the newest kept), samples too; reasons are the newest."""
+    points = [*old.get("points", []), *new.get("points", [])][-MAX_POINTS:]
+    samples = [*old.get("samples", []), *new.get("samples", [])][-MAX_SAMPLES:]
+    out = {**old, **new, "points": points, "samples": samples}
+    return out
+
+
+def _note(conn: Any, case_id: str, at: float, author: str, kind: str, text: str) -> None:
+    conn.execute(
+        insert(case_notes).values(case_id=case_id, at=at, author=author, kind=kind, text=text)
+    )
+
+
+def _audit(conn: Any, e: AuditEntry) -> None:
+    conn.execute(
+        insert(audit_log).values(
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            subject=e.subject,
+            reason=e.reason,
+            detail=orjson.dumps(e.detail).decode(),
+        )
+    )
+
+
+def _case(row: RowMapping, notes: list[CaseNote]) -> Case:
+    return Case(
+        id=row["id"],
+        kind=row["kind"],
+        subject=row["subject"],
+        status=CaseStatus(row["status"]),
+        opened_at=row["opened_at"],
+        updated_at=row["updated_at"],
+        level=row["level"],
+        risk=row["risk"],
+        members=tuple(orjson.loads(row["members"])),
+        evidence=orjson.loads(row["evidence"]),
+        assignee=row["assignee"],
+        notes=tuple(notes),
+    )

@@ -1,0 +1,47 @@
+"""`distillguard cases ...` and `distillguard audit-log` on a store with a case in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from distillguard.cli.main import app
+from distillguard.settings import load_settings
+from distillguard.store import open_store
+
+
+def test_review_a_case_from_the_command_line(tmp_path: Path) -> None:
+    env = {"DISTILLGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'dg.db'}"}
+    store = open_store(load_settings(overrides={"database_url": env["DISTILLGUARD_DATABASE_URL"]}))
+    members = [store.create_account(f"m{i}", tier="free").id for i in range(2)]
+    case = store.open_case(
+        "campaign",
+        "cmp_x",
+        members=members,
+        level="restrict",
+        risk=0.8,
+        evidence={"reasons": ["shared scaffold"], "points": [[1.8e9, 0.8]], "samples": ["Q?"]},
+    )
+    store.close()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = CliRunner().invoke(app, list(args), env=env)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    assert case.id in run("cases", "list")
+    shown = run("cases", "show", case.id)
+    assert "shared scaffold" in shown and "2027-01-15 08:00:00 0.80" in shown and "'Q?'" in shown
+    run("cases", "assign", case.id, "ana", "--author", "lead")
+    run("cases", "comment", case.id, "looks coordinated", "--author", "ana")
+    out = run("cases", "confirm", case.id, "--reason", "hydra", "--author", "ana")
+    assert "sanction suspend on 2 account(s)" in out
+    assert "suspended" in run("accounts", "list")
+    assert case.id not in run("cases", "list")
+    assert case.id in run("cases", "list", "--status", "confirmed")
+    log = run("audit-log")
+    assert "ana\tcase_confirmed\tcmp_x\thydra" in log and log.count("\tsuspend\t") == 2
+    again = run("cases", "dismiss", case.id, "--reason", "oops", "--author", "bo", code=2)
+    assert "case status 'confirmed'" in again
+    assert "no case with id 'case_nope'" in run("cases", "show", "case_nope", code=2)
