@@ -35,6 +35,12 @@ def test_demo_via_gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert re.search(r"replaying .* [\d,]+ requests/s", stdout)
     assert re.search(r"20 accounts, \d+ flagged, \d+ campaigns", stdout)
     assert "AUROC" in stdout and "demo done in" in stdout
+    policy = re.search(
+        r"policy \(shadow mode: nothing was changed\): ([\d,]+) of [\d,]+ "
+        r"extraction requests and 0 of [\d,]+ benign requests would have been",
+        stdout,
+    )
+    assert policy, stdout
 
     # Every simulated request was recorded once, under the account made for its simulated one,
     # with the simulated User-Agent; the labels were translated to the gateway's ids.

@@ -194,6 +194,39 @@ def run_gateway_demo(folder: Path, config: ScenarioConfig) -> None:
     evaluation = evaluate(read_scores(folder), translated)
     print_evaluation(evaluation)
     (folder / "evaluation.json").write_bytes(evaluation.to_json())
+    print_policy(folder, translated, store)
+
+
+def print_policy(folder: Path, labels: dict[str, Label], store: Store) -> None:
+    """What the policy (shadow mode by default) did or would have done, by label."""
+    changed: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    levels: dict[str, str] = {}
+    shadow = True
+    for log in sorted((folder / "gateway-events").glob("events-*.jsonl")):
+        for line in log.read_bytes().splitlines():
+            event = orjson.loads(line)
+            label = labels.get(event["account"])
+            side = "extraction" if label is not None and label.extraction else "benign"
+            total[side] += 1
+            enforced = event.get("enforcement")
+            if enforced is None:
+                continue
+            shadow = enforced["shadow"]
+            levels[event["account"]] = enforced["level"]
+            if set(enforced["changes"]) - {"watermark"}:
+                changed[side] += 1
+    cases = store.list_cases(None, 10_000)
+    mode = "shadow mode: nothing was changed" if shadow else "enforcing"
+    console.print(
+        f"policy ({mode}): {changed['extraction']:,} of {total['extraction']:,} extraction "
+        f"requests and {changed['benign']:,} of {total['benign']:,} benign requests "
+        f"{'would have been ' if shadow else ''}restricted beyond a watermark; "
+        f"{len(cases)} case(s) opened for review; levels reached: "
+        f"{dict(Counter(levels.values()))}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def create_accounts(

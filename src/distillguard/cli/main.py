@@ -11,6 +11,7 @@ from distillguard.cli import (
     demo_cmd,
     detect_cmd,
     events_cmd,
+    evidence_cmd,
     ledger_cmd,
     policy_cmd,
     serve_cmd,
@@ -38,6 +39,7 @@ demo_cmd.register(app)
 serve_cmd.register(app)
 accounts_cmd.register(app)
 cases_cmd.register(app)
+evidence_cmd.register(app)
 policy_cmd.register(app)
 ledger_cmd.register(app)
 audit_cmd.register(app)
