@@ -31,6 +31,33 @@ _HEAD = (
 )
 
 
+def _informational(r: dict[str, Any]) -> list[str]:
+    """Figures the issue asks to report without a target: saturation and one client."""
+    lines = []
+    if "saturated_latency" in r:
+        sl = r["saturated_latency"]
+        gw = sl["gateway"]
+        lines.append(
+            f"| saturated case: 100 closed-loop clients, {r['upstream_latency_ms']:g} ms upstream "
+            f"| {gw['rps']:.0f} req/s (direct {sl['direct']['rps']:.0f}); added p50 "
+            f"{sl['added_ms']['p50']:.2f} ms, p99 {sl['added_ms']['p99']:.2f} ms (queueing) "
+            "| reported | |"
+        )
+    if "concurrency1" in r:
+        c1 = r["concurrency1"]
+        lite = r.get("litellm", {}).get("concurrency1")
+        also = ""
+        if lite:
+            extra = lite["latency_ms"]["p50"] - c1["direct"]["latency_ms"]["p50"]
+            also = f"; LiteLLM {extra:.2f} ms"
+        lines.append(
+            f"| added latency p50 at concurrency 1, instant upstream | "
+            f"{c1['added_ms']['p50']:.2f} ms (p99 {c1['added_ms']['p99']:.2f} ms){also} "
+            "| reported | |"
+        )
+    return lines
+
+
 def headline(r: dict[str, Any]) -> list[str]:
     t = r["targets"]
     lines = ["| figure | measured | target | |", "|---|---|---|---|"]
@@ -50,8 +77,15 @@ def headline(r: dict[str, Any]) -> list[str]:
         f"{s['p50']:.2f} ms ({s['p99']:.2f} ms) | <= {t['added_ttfc_ms']:g} ms | "
         f"{_met(s['p50'] <= t['added_ttfc_ms'])} |"
     )
+    lines += _informational(r)
     gw = r["throughput"]["gateway"]
-    if "litellm" in r:
+    if "litellm" in r and "error" in r["litellm"]:
+        lines.append(
+            f"| throughput per core (detection on) | {gw['rps']:.0f} req/s "
+            f"({gw['rps_per_cpu_s']:.0f} per CPU-second) | LiteLLM failed: "
+            f"{r['litellm']['error'].splitlines()[0][:200]} | |"
+        )
+    elif "litellm" in r:
         lt = r["litellm"]
         ls = lt["saturated"]
         lines.append(
