@@ -2,8 +2,36 @@
 
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
 from pathlib import Path
 from typing import Any
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        for line in lscpu.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent,
+        check=False,
+    ).stdout.strip()
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "commit": commit or None,
+    }
 
 
 def _q(stats: dict[str, Any] | None, q: str) -> str:
@@ -169,7 +197,18 @@ def write_report(r: dict[str, Any], path: Path) -> None:
         "",
         *client_section(r["upstream_client"]),
     ]
-    out += ["", "## Every phase", "", _HEAD]
+    out += [
+        "",
+        "## Every phase",
+        "",
+        "Latency is measured from the time a request was due (fixed rate) or sent (closed "
+        'loop) to its last byte; "target CPU" is the CPU time of the gateway (or LiteLLM) '
+        'process over the phase\'s wall time, and "req per target CPU-s" the requests it '
+        "answered per second of its own CPU time: a rate per core that other work on the "
+        "machine does not inflate.",
+        "",
+        _HEAD,
+    ]
     for ph in r["phases"]:
         if not ph["label"].startswith("warm-up"):
             out.append(_row(ph["label"], ph))
@@ -187,7 +226,8 @@ def write_report(r: dict[str, Any], path: Path) -> None:
         f"Every request the gateway answered during the run (all phases, warm-up included: "
         f"{soak['answered_total']}, of which {soak['ok_total']} were 200; client-side errors "
         f"{soak['client_errors']}) against the lines of its event log after a graceful stop "
-        f"(exit code {soak['gateway_exit_code']}): {soak['events']} events in "
+        f"(SIGTERM; exit status {soak['gateway_exit_code']}, as uvicorn re-raises the signal "
+        f"once its shutdown is done): {soak['events']} events in "
         f"{soak['event_files']} file(s), {soak['events_ok']} with status 200; "
         f"`distillguard_events_dropped_total` {soak['events_dropped_metric']:g}.",
         "",

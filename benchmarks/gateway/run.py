@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shlex
 import shutil
 import subprocess
@@ -43,7 +42,7 @@ from typing import Any
 import orjson
 import spy
 from procs import Procs, cores, run_json
-from report import write_report
+from report import machine, write_report
 from systems import (
     FAST_MODEL,
     MODEL,
@@ -212,7 +211,7 @@ def run(bench: Bench, results: dict[str, Any]) -> None:
     print(f"gateway with the {default_client} upstream client (the default) ...", flush=True)
     gw = bench.gateway("gateway", fast, slow, default_client)
     pid = bench.pid(gw.name)
-    g = {"target": gw.name, "pid": pid}
+    g: dict[str, Any] = {"target": gw.name, "pid": pid}
     sat = bench.drive(f"saturated, {default_client}", gw.url, gw.keys, p["sat"], **g)
     clients[default_client] = sat
     direct_sat = bench.drive("saturated, direct", fast.url, [], p["sat"])
@@ -337,31 +336,6 @@ def litellm_phases(bench: Bench, results: dict[str, Any], fast: Any, slow: Any) 
     out["ratio"] = round(gw["rps"] / max(sat["rps"], 1e-9), 2)
     out["ratio_per_cpu_s"] = round(gw["rps_per_cpu_s"] / max(sat["rps_per_cpu_s"], 1e-9), 2)
     results["litellm"] = out
-
-
-def machine() -> dict[str, Any]:
-    model = "unknown"
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in lscpu.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        cwd=HERE,
-        check=False,
-    ).stdout.strip()
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-        "commit": commit or None,
-    }
 
 
 def main() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -132,3 +134,47 @@ def test_detector_state_survives_a_restart(tmp_path: Path) -> None:
     recorder = second.app.state.recorder  # type: ignore[attr-defined]
     assert recorder.analyzer.tracks[account.id].profile.n == 80
     assert account.id in recorder.flagged  # a logit_bias sweep: flagged across the restart
+
+
+class _Counting:
+    """A real store that counts its key checks."""
+
+    def __init__(self, store: Any) -> None:
+        self.store, self.checks = store, 0
+
+    def authenticate(self, secret: str) -> Any:
+        self.checks += 1
+        time.sleep(0.05)  # a scrypt's worth
+        return self.store.authenticate(secret)
+
+
+def test_concurrent_requests_share_one_key_check_and_busy_keys_refresh_ahead(
+    tmp_path: Path,
+) -> None:
+    from distillguard.gateway.auth import Authenticator
+    from distillguard.gateway.metrics import GatewayMetrics
+    from distillguard.settings import AuthSettings
+
+    settings = gateway_settings(tmp_path)
+    store = open_store(settings)
+    account = store.create_account("busy", tier="open")
+    secret = store.create_key(account.id).secret
+    counting = _Counting(store)
+    auth = Authenticator(counting, AuthSettings(cache_ttl_s=0.5), GatewayMetrics())  # type: ignore[arg-type]
+
+    async def burst() -> None:
+        header = f"Bearer {secret}"
+        got = await asyncio.gather(*(auth.principal(header, "10.0.0.1") for _ in range(50)))
+        assert {w.account.id for w in got} == {account.id}
+        assert counting.checks == 1  # not 50 scrypt hashes
+        # Requests keep coming past the entry's lifetime: refreshed in the background,
+        # so none waits for a check again.
+        for _ in range(20):
+            t0 = time.perf_counter()
+            await auth.principal(header, "10.0.0.1")
+            assert time.perf_counter() - t0 < 0.04
+            await asyncio.sleep(0.05)
+        assert 2 <= counting.checks <= 4
+
+    asyncio.run(burst())
+    store.close()

@@ -1,7 +1,10 @@
 """Who a request speaks for: its bearer key checked against the store, briefly cached.
 
 Checking a key costs a scrypt hash (tens of ms), so a key that passed is trusted for
-`auth.cache_ttl_s` seconds, keyed by a SHA-256 of the secret (never the secret itself).
+`auth.cache_ttl_s` seconds, keyed by a SHA-256 of the secret (never the secret itself). One
+check per key runs at a time (concurrent requests with it wait for that one), and a busy key
+is checked again in the background shortly before its entry expires, so its requests never
+queue behind scrypt.
 Revoking a key or suspending an account therefore takes effect within that time on every
 replica, and at once on the replica that did it through `forget`.
 
@@ -28,6 +31,7 @@ from distillguard.store import Principal, Store
 _MAX_CACHED = 100_000
 _WINDOW_S = 60.0
 _STORE_RETRY_S = "5"
+_REFRESH_AHEAD = 0.2  # in the last fifth of its time, a cached key is checked again
 T = TypeVar("T", bound=dict[Any, Any])
 
 
@@ -41,6 +45,8 @@ class Authenticator:
         self._cache: dict[bytes, tuple[float, Principal]] = {}
         self._rejected: dict[bytes, tuple[float, str]] = {}
         self._failures: dict[str, tuple[float, int]] = {}  # address -> (window start, count)
+        self._inflight: dict[bytes, asyncio.Future[Principal]] = {}
+        self._refreshes: set[asyncio.Task[None]] = set()
 
     async def principal(self, authorization: str | None, ip: str | None = None) -> Principal:
         """The account behind an `Authorization: Bearer KEY` header, or a 401/403 `ApiError`."""
@@ -55,11 +61,36 @@ class Authenticator:
         hit = self._cache.get(digest)
         if hit is not None and hit[0] > now:
             who = hit[1]
+            if hit[0] - now < self._ttl_s * _REFRESH_AHEAD and digest not in self._inflight:
+                self._refresh(secret, digest, ip)
         else:
-            who = await self._check(secret, digest, ip, now)
+            who = await self._shared(secret, digest, ip)
         if not who.account.active:
             raise suspended(who.account.id)
         return who
+
+    async def _shared(self, secret: str, digest: bytes, ip: str | None) -> Principal:
+        """One check per key at a time: concurrent requests with the key wait for it."""
+        pending = self._inflight.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(self._check(secret, digest, ip, time.monotonic()))
+            self._inflight[digest] = pending
+            pending.add_done_callback(lambda _: self._inflight.pop(digest, None))
+        return await asyncio.shield(pending)
+
+    def _refresh(self, secret: str, digest: bytes, ip: str | None) -> None:
+        """Check a cached key again shortly before it expires, while it is still served."""
+
+        async def again() -> None:
+            try:
+                await self._shared(secret, digest, ip)
+            except ApiError as err:
+                if err.status == 401:  # revoked now: the next request is refused
+                    self._cache.pop(digest, None)
+
+        task = asyncio.ensure_future(again())
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshes.discard)
 
     async def _check(self, secret: str, digest: bytes, ip: str | None, now: float) -> Principal:
         rejected = self._rejected.get(digest)

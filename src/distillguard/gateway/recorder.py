@@ -32,6 +32,7 @@ from distillguard.store import Store
 log = logging.getLogger("distillguard.gateway.events")
 
 _BATCH = 512
+_GATHER_S = 0.02  # how long events gather before a worker thread takes them
 
 
 class EventRecorder:
@@ -106,6 +107,8 @@ class EventRecorder:
             batch: list[dict[str, Any]] = []
             with contextlib.suppress(TimeoutError):
                 batch.append(await asyncio.wait_for(self._queue.get(), timeout=wait))
+            if batch and self._queue.qsize() < _BATCH:
+                await asyncio.sleep(_GATHER_S)  # a batch per hand-off, not an event
             while batch and len(batch) < _BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             if batch or len(self._buffer):

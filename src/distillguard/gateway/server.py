@@ -32,6 +32,8 @@ def _config(app: ASGIApp) -> uvicorn.Config:
         http="httptools",
         lifespan="on",
         access_log=False,
+        # The gateway reads X-Forwarded-For itself, from `server.trusted_proxies` only.
+        proxy_headers=False,
         log_config=None,
         timeout_graceful_shutdown=10,
     )
