@@ -233,6 +233,9 @@ def write_results(out: Path, results: dict[str, Any], command: str) -> None:
         f"judging {rp['replay_events_per_s']:,.0f} events/s (the policy's share of the CPU: "
         f"{rp['policy_share_of_cpu']:.0%}).",
         "",
+        "What the default policy does to simulated traffic (leakage, benign impact, per seed): "
+        "REPLAY.md, from `python benchmarks/enforcement/decision/replay.py`.",
+        "",
     ]
     (out / "RESULTS.md").write_text("\n".join(lines))
 

@@ -38,6 +38,7 @@ from distillguard.policy import (
     default_policy,
     load_policy,
 )
+from distillguard.policy.replay import fresh_risk
 from distillguard.settings import PolicySettings
 from distillguard.store import Account, AuditEntry, Store, Tier
 
@@ -73,12 +74,13 @@ class Applied:
 
 def attributes_of(account: Account) -> AccountAttributes:
     """The store's account attributes as the policy reads them (the two share their values)."""
-    org: Any = account.org_type or "unknown"
-    verification: Any = account.verification.value
+    verification = account.verification.value
     try:
-        return AccountAttributes(verification, org, account.affiliated_developer)
-    except ValueError:  # a value the policy does not know: judge the account as unknown
-        return AccountAttributes(verification)
+        return AccountAttributes.parse(
+            verification, account.org_type or "unknown", account.affiliated_developer
+        )
+    except ValueError:  # a value the policy does not know: judge the account by the rest
+        return AccountAttributes.parse(verification)
 
 
 class Enforcement:
@@ -158,7 +160,7 @@ class Enforcement:
             pending, self._pending = self._pending, []
             transition = self.enforcer.observe(
                 account,
-                risk,
+                fresh_risk(analyzer, account, risk),  # None between scorings: no new score
                 now=event.ts,
                 campaign_risk=campaign_risk,
                 attrs=meta.get("attrs"),

@@ -72,7 +72,7 @@ def apply_request(
     if decision.denial is not None:
         change = Change(ChangeKind.DENY, "", decision.level, decision.denial.code)
         return Outcome(body, (change,), applied, decision.denial)
-    if e.is_open:
+    if not decision.changes_anything:
         return Outcome(body)
     new = dict(body)
     changes: list[Change] = []

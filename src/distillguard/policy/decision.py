@@ -10,7 +10,7 @@ account's level changes; the store turns it into a case and an audit-log entry.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from distillguard.policy.attributes import AccountAttributes, Verification
 from distillguard.policy.model import BASE_LEVEL, Exposure, Level, TierRules
@@ -60,10 +60,12 @@ class Decision:
     denial: Denial | None = None
     reasons: tuple[str, ...] = ()
     since: float | None = None  # stream time the account entered the level
+    # Whether a request or an answer may change at all; precomputed for the hot path.
+    changes_anything: bool = field(init=False, compare=False)
 
-    @property
-    def changes_anything(self) -> bool:
-        return self.denial is not None or not self.effect.is_open
+    def __post_init__(self) -> None:
+        changes = self.denial is not None or not self.effect.is_open
+        object.__setattr__(self, "changes_anything", changes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from distillguard.policy.decision import (
     compose,
     denial_for,
 )
-from distillguard.policy.model import BASE_LEVEL, Level, Policy
+from distillguard.policy.model import BASE_LEVEL, Condition, Level, Policy
 
 HOUR_S = 3600.0
 _HOURS = 24
@@ -143,13 +143,16 @@ class Enforcer:
             return None
         ladder = self.policy.ladder(st.tier)
         facts = Facts(st.risk, st.campaign_risk, st.attrs, st.day, st.requests, st.tier)
-        target, why = self._clamp(account, ladder, *_highest(ladder, facts, NO_SLACK))
+        found, cond = _highest(ladder, facts, NO_SLACK)
+        target, forced = self._clamp(account, ladder, found)
         if target > st.rank:
+            why = forced or _why(ladder, target, cond, facts)
             return self._move(account, st, target, (*why, *evidence), now)
         if target == st.rank:
             st.held = now
             return None
-        stay, _ = self._clamp(account, ladder, *_highest(ladder, facts, self._slack))
+        found, cond = _highest(ladder, facts, self._slack)
+        stay, forced = self._clamp(account, ladder, found)
         if stay >= st.rank:
             st.held = now
             return None
@@ -158,6 +161,7 @@ class Enforcer:
         if st.held is not None and now - st.held < cooldown:
             return None
         note = (f"has not met level '{level.name}' (less the hysteresis) for {cooldown:,.0f} s",)
+        why = forced or _why(ladder, stay, cond, facts)
         return self._move(account, st, stay, (*note, *why), now)
 
     def restore(
@@ -210,7 +214,8 @@ class Enforcer:
 
     def _new(self, account: str, tier: str, attrs: AccountAttributes) -> _State:
         ladder = self.policy.ladder(tier)
-        rank, why = self._clamp(account, ladder, 0, ())
+        rank, forced = self._clamp(account, ladder, 0)
+        why = forced or ()
         since = None
         st = _State(tier, attrs, rank, since, self._decide(account, tier, rank, attrs, since, why))
         st.reasons = why
@@ -226,11 +231,12 @@ class Enforcer:
         st.decision = self._decide(account, tier, st.rank, st.attrs, st.since, st.reasons)
 
     def _clamp(
-        self, account: str, ladder: Sequence[Level], rank: int, why: tuple[str, ...]
-    ) -> tuple[int, tuple[str, ...]]:
+        self, account: str, ladder: Sequence[Level], rank: int
+    ) -> tuple[int, tuple[str, ...] | None]:
+        """The rank an override allows, and the override's reason if it changed anything."""
         o = self.policy.overrides.get(account)
         if o is None:
-            return rank, why
+            return rank, None
         names = [BASE_LEVEL, *(lv.name for lv in ladder)]
         if o.pin is not None:
             return names.index(o.pin), (f"pinned to level '{o.pin}' by an override {o.note}",)
@@ -238,7 +244,7 @@ class Enforcer:
             return names.index(o.min_level), (f"override: at least '{o.min_level}' {o.note}",)
         if o.max_level is not None and rank > names.index(o.max_level):
             return names.index(o.max_level), (f"override: at most '{o.max_level}' {o.note}",)
-        return rank, why
+        return rank, None
 
     def _move(
         self, account: str, st: _State, rank: int, reasons: tuple[str, ...], now: float
@@ -286,11 +292,19 @@ class Enforcer:
         )
 
 
-def _highest(ladder: Sequence[Level], facts: Facts, slack: Slack) -> tuple[int, tuple[str, ...]]:
-    """The rank of the highest level one of whose conditions holds, and why."""
+def _highest(ladder: Sequence[Level], facts: Facts, slack: Slack) -> tuple[int, Condition | None]:
+    """The rank of the highest level one of whose conditions holds, and that condition."""
     for i in range(len(ladder) - 1, -1, -1):
-        level = ladder[i]
-        for c in level.when:
+        for c in ladder[i].when:
             if matches(c, facts, slack):
-                return i + 1, (f"level '{level.name}': {explain(c, facts)}",)
-    return 0, ()
+                return i + 1, c
+    return 0, None
+
+
+def _why(
+    ladder: Sequence[Level], rank: int, cond: Condition | None, facts: Facts
+) -> tuple[str, ...]:
+    if cond is None or rank == 0:
+        return ()
+    slack = "" if matches(cond, facts) else " (within the hysteresis)"
+    return (f"level '{ladder[rank - 1].name}': {explain(cond, facts)}{slack}",)
