@@ -210,6 +210,81 @@ def main() -> None:
     name = f"results-{'smoke-' if args.smoke else ''}{variant}.json"
     (HERE / name).write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
+    if not args.smoke:
+        write_report()
+
+
+def write_report() -> None:
+    """RESULTS.md from the latest results-unverified.json and results-verified.json."""
+    runs = [
+        json.loads((HERE / f"results-{v}.json").read_text())
+        for v in ("unverified", "verified")
+        if (HERE / f"results-{v}.json").is_file()
+    ]
+    if not runs:
+        return
+    lines = [
+        "# Enforcement benchmark: simulated traffic through an enforcing gateway",
+        "",
+        "Each run simulates the standard mix, replays every request through a real gateway",
+        '(loopback HTTP, `examples/policy.toml` with `mode = "enforce"`) and reads back the',
+        "gateway's own event log. *In full*: status 200 and no enforcement change at all;",
+        "*unrestricted*: in full or only watermarked; *benign degraded*: denied, or anything",
+        "changed but a watermark. `unverified`: accounts as they sign up (verification none:",
+        "the policy's probation level watermarks them from the first request); `verified`:",
+        "every account id-verified, so detection alone decides.",
+        "",
+    ]
+    for r in runs:
+        s, rep = r["scenario"], r["replay"]
+        lines += [
+            f"## {r['variant']} ({r['date']})",
+            "",
+            f"- command: `{r['command']}`; machine: {r['machine']}",
+            f"- scenario: {s['accounts']} accounts, {s['days']} day(s), volume {s['volume']}, "
+            f"seed {s['seed']}: {s['requests']:,} requests, replayed in {rep['seconds']} s "
+            f"({rep['requests_per_s']}/s), statuses {rep['statuses']}",
+            f"- harvest leakage, median over extraction accounts (in full): "
+            f"**{r['leakage_median']:.1%}**; unrestricted: {r['unrestricted_median']:.1%}",
+            "- per strategy (median in full / unrestricted): "
+            + ", ".join(
+                f"{k} {v:.1%} / {r['unrestricted_by_kind'][k]:.1%}"
+                for k, v in r["leakage_by_kind"].items()
+            ),
+            f"- benign requests denied or degraded: **{r['benign_degraded_share']:.3%}**; "
+            "per persona: "
+            + ", ".join(f"{k} {v:.3%}" for k, v in r["benign_degraded_by_kind"].items()),
+            f"- policy on the hot path (`Enforcement.on_request`, {r['decision_us']['n']:,} "
+            f"calls): p50 {r['decision_us']['p50']:.1f} µs, p99 "
+            f"**{r['decision_us']['p99']:.1f} µs**",
+            f"- cases opened: {r['cases_opened']}",
+            "",
+        ]
+    lines += [
+        "## Reading",
+        "",
+        "- Benign impact holds in both runs: not one benign request (benchmark runners and",
+        "  batch processors included) was denied or degraded.",
+        "- The leakage target is met only by counting a watermark as *not in full*: unverified",
+        "  accounts are watermarked from their first request, and detection then restricts or",
+        "  refuses. Counting a watermarked answer as leaked, or with every account verified, the",
+        "  median is far above 5%: it is set by the 34 hydra members (of 64 extraction",
+        "  accounts), which at this scale (1 day at half volume, ~50 requests a member) never",
+        "  reach the 30 requests linking needs before it is too late, and are answered in full.",
+        "- Per strategy, detection-driven enforcement (the `verified` run) leaves chain-of-",
+        "  thought harvests 5% in full, rubric grading 5%, capability harvests 13%, resellers",
+        "  12%, broad harvests 28%, the evasive strategy 54%, and logit probes 2.1% (target 1%).",
+        "- The full standard scenario (2 days, full volume) was replayed offline through the same",
+        "  policy (`decision/REPLAY.md`): 0% in full with watermarks counted, 18.6% median in",
+        "  full with every account verified.",
+        "",
+        "Targets (issue #5): leakage median ≤ 5%, logit probing ≤ 1%, benign impact ≤ 0.1%",
+        "with no benchmark runner or batch processor degraded, decision p99 ≤ 50 µs.",
+        "The decision alone (no request rewriting) is measured in `decision/RESULTS.md`;",
+        "the offline replay of the full standard scenario in `decision/REPLAY.md`.",
+        "",
+    ]
+    (HERE / "RESULTS.md").write_text("\n".join(lines))
 
 
 if __name__ == "__main__":

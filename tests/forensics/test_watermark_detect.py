@@ -6,7 +6,12 @@ import math
 
 import numpy as np
 
-from distillguard.forensics.watermark_detect import binomial_p, bonferroni, holm
+from distillguard.forensics.watermark_detect import (
+    binomial_p,
+    bonferroni,
+    holm,
+    log10_binomial_p,
+)
 
 
 def test_binomial_p_is_the_exact_upper_tail() -> None:
@@ -43,3 +48,22 @@ def test_holm_keeps_a_lone_strong_signal_and_caps_at_one() -> None:
     adjusted = holm(p)
     assert math.isclose(adjusted[0], 4e-12)
     assert adjusted.max() == 1.0
+
+
+def test_log10_p_is_exact_where_floats_hold_it_and_a_close_bound_beyond() -> None:
+    n, gamma = 20_000, 0.25
+    shallow = [5000, 5400, 6000]
+    assert np.allclose(log10_binomial_p(shallow, n, gamma), np.log10(binomial_p(shallow, n, gamma)))
+    # Deep in the tail: the exact value via logs of each term, summed stably.
+    green = 12_000
+    ks = np.arange(green, n + 1)
+    log_terms = (
+        np.array([math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) for k in ks])
+        + ks * math.log(gamma)
+        + (n - ks) * math.log(1 - gamma)
+    )
+    top = log_terms.max()
+    exact = (top + math.log(np.exp(log_terms - top).sum())) / math.log(10)
+    assert float(binomial_p([green], n, gamma)[0]) == 0.0
+    bound = float(log10_binomial_p([green], n, gamma)[0])
+    assert exact <= bound < exact + 0.5 and bound < -1000

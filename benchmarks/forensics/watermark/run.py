@@ -38,8 +38,8 @@ WORK = HERE / "work"
 DATA = HERE.parents[2].parent / "shared" / "data"
 SECRET = b"benchmark-master-secret-0123456789"
 SUSPECT = "acct_suspect"
-GRID = [(0.25, 1.0), (0.25, 2.0), (0.25, 4.0), (0.5, 2.0)]
-CHOSEN = (0.25, 2.0)
+GRID = [(0.25, 1.0), (0.25, 1.5), (0.25, 2.0), (0.25, 4.0), (0.5, 2.0)]
+CHOSEN = (0.25, 1.0)
 CONTEXT = 2
 
 
@@ -169,6 +169,7 @@ def detect(setup: Setup, gens: list[dict[str, Any]], gamma: float, others: int) 
         "green_fraction": right.green_fraction,
         "z": right.z,
         "p": right.p_raw,
+        "log10_p": right.log10_p,
         "p_holm": right.p_holm,
         "rank": [s.account for s in scores].index(SUSPECT) + 1,
         "ks_statistic": float(ks.statistic),
@@ -225,7 +226,7 @@ def main() -> None:
         if isinstance(r, dict):
             print(
                 f"| {name} | {r['texts']} | {r['tokens']} | {r['scored']} "
-                f"| {r['green_fraction']:.3f} | {r['z']:.1f} | {r['p']:.1e} "
+                f"| {r['green_fraction']:.3f} | {r['z']:.1f} | 1e{r['log10_p']:.0f} "
                 f"| {r['ks_statistic']:.3f} | {r['ks_p']:.2f} | {r['per_text_detected_1e-3']:.2f} "
                 f"| {r.get('ppl', float('nan')):.2f} |"
             )

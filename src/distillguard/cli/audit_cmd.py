@@ -67,6 +67,10 @@ def _secret(settings: Settings) -> bytes:
     return secret.get_secret_value().encode()
 
 
+def _p(p: float) -> str:
+    return f"{p:.2e}" if p > 0 else "<1e-300"  # below what a float holds
+
+
 def print_report(report: AuditReport, show: int) -> None:
     flagged = report.flagged
     console.print(
@@ -84,9 +88,9 @@ def print_report(report: AuditReport, show: int) -> None:
             str(s.green),
             f"{100 * s.green_fraction:.1f}",
             f"{s.z:.1f}",
-            f"{s.p_raw:.2e}",
-            f"{s.p_holm:.2e}",
-            f"{s.p_bonferroni:.2e}",
+            f"{s.p_raw:.2e}" if s.p_raw > 0 else f"1e{s.log10_p:.0f}",
+            _p(s.p_holm),
+            _p(s.p_bonferroni),
             "[bold red]named[/]" if f.flagged else "",
         )
     console.print(table)

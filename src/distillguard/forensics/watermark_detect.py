@@ -37,6 +37,7 @@ class KeyScore:
     p_raw: float  # P(Binomial(n, gamma) >= green)
     p_holm: float  # adjusted for the number of candidates (Holm step-down)
     p_bonferroni: float
+    log10_p: float  # log10 of p_raw, still finite where p_raw underflows to 0 (an upper bound)
 
     @property
     def green_fraction(self) -> float:
@@ -49,6 +50,27 @@ def binomial_p(green: npt.ArrayLike, n: int, gamma: float) -> Floats:
     if n == 0:
         return np.ones(g.shape, dtype=np.float64)
     out: Floats = np.asarray(binom.sf(g - 1, n, gamma), dtype=np.float64)
+    return out
+
+
+def log10_binomial_p(green: npt.ArrayLike, n: int, gamma: float) -> Floats:
+    """log10 P(X >= green), finite far past where the p-value itself underflows to 0.
+
+    There it is bounded: pmf(g) <= P(X >= g) <= pmf(g) / (1 - r), since each next term of the
+    tail is at most r = (n - g) / (g + 1) * gamma / (1 - gamma) times the one before; the upper
+    bound is returned (conservative, and within log10(1 / (1 - r)) of the truth).
+    """
+    g = np.asarray(green, dtype=np.int64)
+    p = binomial_p(g, n, gamma)
+    with np.errstate(divide="ignore"):
+        out: Floats = np.log10(p)
+    deep = p < 1e-300
+    if deep.any():
+        gd = g[deep].astype(np.float64)
+        r = (n - gd) / (gd + 1) * gamma / (1 - gamma)
+        out[deep] = (binom.logpmf(gd, n, gamma) - np.log1p(-np.minimum(r, 1 - 1e-12))) / math.log(
+            10
+        )
     return out
 
 
@@ -75,6 +97,7 @@ def score_keys(pairs: U64, ring: KeyRing, scheme: WatermarkScheme) -> list[KeySc
     n = int(pairs.size)
     green = green_counts(pairs, ring.keys, scheme)
     p_raw = binomial_p(green, n, scheme.gamma)
+    log10_p = log10_binomial_p(green, n, scheme.gamma)
     p_holm, p_bonf = holm(p_raw), bonferroni(p_raw)
     sd = math.sqrt(n * scheme.gamma * (1 - scheme.gamma)) or 1.0
     z = (green - scheme.gamma * n) / sd
@@ -87,6 +110,7 @@ def score_keys(pairs: U64, ring: KeyRing, scheme: WatermarkScheme) -> list[KeySc
             float(p_raw[i]),
             float(p_holm[i]),
             float(p_bonf[i]),
+            float(log10_p[i]),
         )
         for i, account in enumerate(ring.accounts)
     ]
