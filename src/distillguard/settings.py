@@ -24,6 +24,17 @@ An example file::
     [tiers.trial]
     requests_per_min = 10
     allowed_params = ["temperature", "max_tokens", "stream"]
+
+    [admin]
+    token = "a long random string"      # the /admin API; off without it
+
+    [policy]
+    file = "examples/policy.toml"       # default: the shipped policy, in shadow mode
+    sanction = "suspend"                # what confirming a case does to its accounts
+
+    [ledger]
+    enabled = true
+    key_file = "ledger.key"             # `distillguard ledger keygen --out ledger.key`
 """
 
 from __future__ import annotations
