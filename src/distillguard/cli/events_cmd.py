@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from distillguard.errors import DistillguardError
 from distillguard.events import EventReader
@@ -18,7 +19,9 @@ err_console = Console(stderr=True)
 
 def fail(err: DistillguardError) -> typer.Exit:
     """Print a distillguard error the user can act on and return the exit to raise."""
-    err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+    # The message is plain text: "[ledger] enabled" must not be read as Rich markup.
+    message = Text("error: ", style="bold red") + Text(str(err))
+    err_console.print(message, highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 
 

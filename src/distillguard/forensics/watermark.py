@@ -15,7 +15,7 @@ al. 2024), and testing a key costs one `mix` per pair (`green_counts`).
 Under the null hypothesis (the text does not depend on key `k`) the green decisions of distinct
 pairs are independent Bernoulli(gamma) draws, so the green count is exactly Binomial(n, gamma).
 
->>> scheme = WatermarkScheme(gamma=0.25, delta=2.0, context=2)
+>>> scheme = WatermarkScheme(gamma=0.25, delta=1.0, context=2)
 >>> mask = green_mask(np.array([7], dtype=np.uint64), np.array([[11, 12]]), 50_000, scheme)
 >>> round(float(mask.mean()), 2)
 0.25
@@ -51,7 +51,7 @@ class WatermarkScheme:
     """
 
     gamma: float = 0.25
-    delta: float = 2.0
+    delta: float = 1.0  # see benchmarks/forensics/watermark/RESULTS.md for the trade-off
     context: int = 2
 
     def __post_init__(self) -> None:

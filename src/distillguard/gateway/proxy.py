@@ -33,6 +33,7 @@ from distillguard.gateway.recorder import EventRecorder
 from distillguard.gateway.sse import assemble, error_frame
 from distillguard.gateway.tokens import used_tokens
 from distillguard.gateway.upstreams import Endpoint, ReplyStream, Router, Upstream
+from distillguard.gateway.upstreams.local_model import watermark_body
 from distillguard.policy import Change, StreamRewriter
 from distillguard.settings import Settings
 from distillguard.store import Principal
@@ -152,7 +153,7 @@ class Proxy:
             raise self._fail(
                 call, rate_limited(verdict.limit, verdict.retry_after_s, verdict.retry_after_header)
             )
-        sent = call.applied.body
+        sent = self._marked(call, upstream)
         if sent.get("stream") is True:
             return await self._stream(call, upstream)
         try:
@@ -179,10 +180,18 @@ class Proxy:
         return orjson.dumps(new) if changes and not call.applied.decision.shadow else raw
 
     # -- streaming
+    def _marked(self, call: Call, upstream: Upstream) -> dict[str, Any]:
+        """The body for an upstream that watermarks: told whose key (see `[watermark]`)."""
+        assert call.applied is not None
+        everyone = self.settings.watermark.accounts == "all"
+        if everyone or call.applied.watermark:
+            return watermark_body(upstream, call.applied.body, call.who.account.id)
+        return call.applied.body
+
     async def _stream(self, call: Call, upstream: Upstream) -> Response:
         assert call.applied is not None
         try:
-            stream = await upstream.open_stream(call.endpoint, call.applied.body)
+            stream = await upstream.open_stream(call.endpoint, self._marked(call, upstream))
         except UpstreamError as err:
             raise self._fail(call, self._upstream_error(upstream, err)) from None
         return StreamingResponse(

@@ -40,6 +40,17 @@ ACCOUNT_FIELD = "x_distillguard_account"
 log = logging.getLogger("distillguard.gateway.local_model")
 
 
+def watermark_body(upstream: object, body: dict[str, Any], account: str) -> dict[str, Any]:
+    """`body` as the gateway sends it to `upstream`: one that watermarks is told the account.
+
+    The account always replaces whatever the client put in `ACCOUNT_FIELD`, so that nobody can
+    have their answers marked with another account's key; `body` itself is left unchanged.
+    """
+    if getattr(upstream, "watermarks", False):
+        return {**body, ACCOUNT_FIELD: account}
+    return body
+
+
 class _LoopSink:
     """A row's output as items on an asyncio queue, crossing from the worker thread."""
 
