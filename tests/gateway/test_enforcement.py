@@ -44,6 +44,7 @@ mode = "shadow"
 pin = "suspend"
 """
 ADMIN = "admin-token-for-the-review-queue"
+RECEIVED: list[dict[str, Any]] = []  # bodies the upstream got
 THOUGHT = "First, recall that Rayleigh scattering goes as the inverse fourth power."
 
 
@@ -61,6 +62,7 @@ def _chunks(n: int) -> Iterator[bytes]:
 async def _reasoner(request: Request) -> Response:
     """An upstream that thinks out loud: reasoning_content in answers and in streams."""
     body = await request.json()
+    RECEIVED.append(body)
     if body.get("stream"):
 
         async def gen() -> AsyncIterator[bytes]:
@@ -249,3 +251,11 @@ def test_detection_escalates_an_account_opens_a_case_and_audits_it(enforcing) ->
     assert audit[0].detail["to"] == "restrict" and audit[0].actor == "system:policy"
     late = [e for e in _events(enforcing["events"]) if e["account"] == account][-6:-1]
     assert all("strip_logit_bias" in e["enforcement"]["changes"] for e in late)
+
+
+def test_a_client_cannot_name_whose_watermark_key_marks_its_answers(enforcing) -> None:
+    RECEIVED.clear()
+    enforcing["client"]("plain").chat.completions.create(
+        model="m", messages=ASK, extra_body={"x_distillguard_account": enforcing["ids"]["pinned"]}
+    )
+    assert RECEIVED and all("x_distillguard_account" not in body for body in RECEIVED)

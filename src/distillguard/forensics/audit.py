@@ -7,13 +7,15 @@
 Every candidate account's key is tested on the same distinct (context, token) pairs of all the
 texts (`watermark_detect.score_keys`); an account is named when its Holm-adjusted p-value is
 below `alpha`, so the chance of naming any innocent account at all stays below `alpha`. The
-evidence of a named account is the few texts with the most green tokens under its key.
+evidence of a named account is the few texts whose own green share under its key is least
+likely by chance (highest z-score).
 `audit_tokens` takes token ids directly (a student model's outputs, say) and needs no tokenizer.
 """
 
 from __future__ import annotations
 
 import gzip
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -137,7 +139,13 @@ def _evidence(
     texts: Sequence[str] | None,
 ) -> tuple[Evidence, ...]:
     greens = [int(green_flags(p, key, scheme).sum()) for p in per_text]
-    best = sorted(range(len(per_text)), key=lambda i: (-greens[i], per_text[i].size))[:count]
+    g = scheme.gamma
+
+    def strength(i: int) -> float:  # the text's own z-score: the mark's clearest examples
+        n = int(per_text[i].size)
+        return (greens[i] - g * n) / math.sqrt(n * g * (1 - g)) if n else float("-inf")
+
+    best = sorted(range(len(per_text)), key=lambda i: -strength(i))[:count]
     out = []
     for i in best:
         text = texts[i] if texts is not None else ""

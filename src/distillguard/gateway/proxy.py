@@ -33,7 +33,7 @@ from distillguard.gateway.recorder import EventRecorder
 from distillguard.gateway.sse import assemble, error_frame
 from distillguard.gateway.tokens import used_tokens
 from distillguard.gateway.upstreams import Endpoint, ReplyStream, Router, Upstream
-from distillguard.gateway.upstreams.local_model import watermark_body
+from distillguard.gateway.upstreams.local_model import ACCOUNT_FIELD, watermark_body
 from distillguard.policy import Change, StreamRewriter
 from distillguard.settings import Settings
 from distillguard.store import Principal
@@ -183,10 +183,12 @@ class Proxy:
     def _marked(self, call: Call, upstream: Upstream) -> dict[str, Any]:
         """The body for an upstream that watermarks: told whose key (see `[watermark]`)."""
         assert call.applied is not None
-        everyone = self.settings.watermark.accounts == "all"
-        if everyone or call.applied.watermark:
-            return watermark_body(upstream, call.applied.body, call.who.account.id)
-        return call.applied.body
+        body = call.applied.body
+        if ACCOUNT_FIELD in body:  # a client must never choose whose key marks its answers
+            body = {k: v for k, v in body.items() if k != ACCOUNT_FIELD}
+        if self.settings.watermark.accounts == "all" or call.applied.watermark:
+            return watermark_body(upstream, body, call.who.account.id)
+        return body
 
     async def _stream(self, call: Call, upstream: Upstream) -> Response:
         assert call.applied is not None
