@@ -12,7 +12,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.stats import shapiro
 
 from distillguard.detect.base import Detector, Observation, Signal
 from distillguard.detect.campaigns import LinkConfig
@@ -77,6 +76,8 @@ class PradaBaseline:
         self.n += 1
         if self.n % self.EVERY == 0 and len(self.distances) >= 20:
             d = np.asarray(self.distances, dtype=float)
+            from scipy.stats import shapiro  # slow to import: only for PRADA's test
+
             self.w = 1.0 if d.std() == 0 else float(shapiro(d).statistic)
 
     def score(self) -> float:

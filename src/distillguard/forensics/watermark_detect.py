@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import binom
 
 from distillguard.forensics.watermark import U64, WatermarkScheme, green_counts
 from distillguard.forensics.watermark_keys import KeyRing
@@ -49,6 +48,8 @@ def binomial_p(green: npt.ArrayLike, n: int, gamma: float) -> Floats:
     g = np.asarray(green, dtype=np.int64)
     if n == 0:
         return np.ones(g.shape, dtype=np.float64)
+    from scipy.stats import binom  # half a second to import: only when a text is scored
+
     out: Floats = np.asarray(binom.sf(g - 1, n, gamma), dtype=np.float64)
     return out
 
@@ -68,6 +69,8 @@ def log10_binomial_p(green: npt.ArrayLike, n: int, gamma: float) -> Floats:
     if deep.any():
         gd = g[deep].astype(np.float64)
         r = (n - gd) / (gd + 1) * gamma / (1 - gamma)
+        from scipy.stats import binom
+
         out[deep] = (binom.logpmf(gd, n, gamma) - np.log1p(-np.minimum(r, 1 - 1e-12))) / math.log(
             10
         )
