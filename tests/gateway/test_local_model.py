@@ -25,7 +25,6 @@ from distillguard.errors import LocalModelError, UpstreamError
 from distillguard.forensics.audit import audit
 from distillguard.forensics.watermark import WatermarkScheme
 from distillguard.forensics.watermark_keys import KeyRing
-from distillguard.gateway import proxy
 from distillguard.gateway.upstreams import local_model
 from distillguard.gateway.upstreams.base import Endpoint
 from distillguard.gateway.upstreams.local_model import (
@@ -320,8 +319,7 @@ def test_the_gateway_serves_the_local_model_to_the_openai_client(local_gateway: 
 def test_the_gateway_watermarks_each_account_with_its_own_key(
     local_gateway: Gateway, engine: LocalEngine
 ) -> None:
-    if not hasattr(proxy, "watermark_body"):
-        pytest.skip("proxy.py does not name the account to watermarking upstreams yet")
+    other, _ = local_gateway.new_key()
     client = local_gateway.client(timeout=120)
     topics = ["rivers", "bread", "chess", "volcanoes", "sleep", "music", "maps", "tea"]
     with ThreadPoolExecutor(8) as pool:
@@ -332,6 +330,8 @@ def test_the_gateway_watermarks_each_account_with_its_own_key(
                         model="smollm2",
                         messages=[{"role": "user", "content": f"Write about {t}."}],
                         max_tokens=48,
+                        # A client naming another account's key is overruled by the gateway.
+                        extra_body={"x_distillguard_account": other.id},
                     )
                     .choices[0]
                     .message.content
@@ -340,7 +340,6 @@ def test_the_gateway_watermarks_each_account_with_its_own_key(
                 topics,
             )
         )
-    other, _ = local_gateway.new_key()
     ring = KeyRing.derive(SECRET.encode(), [other.id, local_gateway.account.id])
     tokenizer = engine.tokenizer
     report = audit(

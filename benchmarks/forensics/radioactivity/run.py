@@ -139,6 +139,14 @@ def corpus(
     return mix, (size(marked) if share > 0 else 0), total
 
 
+def _students(args: argparse.Namespace) -> list[tuple[str, float, float]]:
+    """(name, share of watermarked answer tokens, training seconds) of each student."""
+    out = [(f"share{s:g}", s, args.train_s) for s in args.shares]
+    if args.long_s > 0:
+        out.append(("share1-long", 1.0, args.long_s))
+    return out
+
+
 def stage_train(args: argparse.Namespace) -> None:
     encode, _ = _tokenizer()
     rows = harvested()
@@ -148,8 +156,7 @@ def stage_train(args: argparse.Namespace) -> None:
     pairs = other_text()
     other = list(zip(encode([a for a, _ in pairs]), encode([b for _, b in pairs]), strict=True))
     out: dict[str, Any] = {}
-    for share in args.shares:
-        name = f"share{share:g}"
+    for name, share, seconds in _students(args):
         path = WORK / f"student-{name}.pt"
         if path.is_file():
             out[name] = torch.load(path, weights_only=False)["info"]
@@ -163,7 +170,7 @@ def stage_train(args: argparse.Namespace) -> None:
             f"train {name}: {len(mix)} examples, {w} + {o} answer tokens, vocab {len(vocab)}",
             flush=True,
         )
-        info = student.train(model, x, y, args.train_s, args.train_batch, args.lr)
+        info = student.train(model, x, y, seconds, args.train_batch, args.lr)
         info.update(
             share=share,
             examples=len(mix),
@@ -208,20 +215,23 @@ def _score(tokens: list[list[int]], ring: Any, attacker: str) -> dict[str, Any]:
 
 
 def _overlap(tokens: list[list[int]], seen: Any, key: int) -> dict[str, Any]:
-    """How much of the student's text repeats harvested (context, token) pairs, and the green
-    share of the pairs it did not copy (radioactivity beyond verbatim regurgitation)."""
+    """How much of a text set repeats harvested (context, token) pairs, and the green share of
+    the repeated pairs and of the rest. The repeated pairs are a biased sample (the watermark
+    made green pairs likelier to be in the harvest), so their green share needs an empirical
+    null: the same number on text that never saw the harvest."""
     from distillguard.forensics.watermark import WatermarkScheme, green_flags, pair_hashes
 
     scheme = WatermarkScheme()
     pairs = pair_hashes(tokens, scheme.context)
     copied = np.isin(pairs, seen)
-    fresh = pairs[~copied]
+    green = green_flags(pairs, key, scheme)
+    share = lambda m: float(green[m].mean()) if m.any() else 0.0  # noqa: E731
     return {
         "copied_pairs": float(copied.mean()) if pairs.size else 0.0,
-        "fresh_pairs": int(fresh.size),
-        "fresh_green_fraction": float(green_flags(fresh, key, scheme).mean())
-        if fresh.size
-        else 0.0,
+        "copied_count": int(copied.sum()),
+        "copied_green_fraction": share(copied),
+        "fresh_pairs": int((~copied).sum()),
+        "fresh_green_fraction": share(~copied),
     }
 
 
@@ -243,14 +253,14 @@ def stage_test(args: argparse.Namespace) -> None:
     marked = encode([r["text"] for r in rows])
     seen = pair_hashes(marked, 2)
     sizes = [10, 20, 40, 80, 160, TEST_PROMPTS]
+    plain = encode([r["text"] for r in harvested("plain")])
     out: dict[str, Any] = {
         "harvested": _score(marked, ring, attacker),
-        "gateway_unnamed": _score(encode([r["text"] for r in harvested("plain")]), ring, attacker),
+        "gateway_unnamed": {**_score(plain, ring, attacker), **_overlap(plain, seen, key)},
     }
     save({"test": out})
     asks = encode(prompt_pool()[-TEST_PROMPTS:])
-    for share in args.shares:
-        name = f"share{share:g}"
+    for name, _, _ in _students(args):
         path = WORK / f"student-{name}.pt"
         if not path.is_file():
             continue
@@ -273,7 +283,17 @@ def stage_test(args: argparse.Namespace) -> None:
             **_overlap(again, seen, key),
             "sample_s": time.perf_counter() - started,
             "curve": _curve(again, ring, attacker, sizes),
+            "by_temperature": {},
         }
+        for temp in (0.5, 1.0):  # the same student sampled colder and hotter
+            other = student.sample(
+                model, [vocab.encode(a) for a in asks], args.answer_tokens, temp, seed=1
+            )
+            redone = encode([tok.decode(vocab.decode(a), skip_special_tokens=True) for a in other])
+            out[name]["by_temperature"][str(temp)] = {
+                **_score(redone, ring, attacker),
+                **_overlap(redone, seen, key),
+            }
         print(
             f"test {name}: " + str({k: v for k, v in out[name].items() if k != "curve"}), flush=True
         )
@@ -302,6 +322,9 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=150)
     ap.add_argument("--shares", type=float, nargs="+", default=[1.0, 0.1, 0.0, 0.3, 0.03])
     ap.add_argument("--train-s", type=float, default=150.0, help="training seconds per student")
+    ap.add_argument(
+        "--long-s", type=float, default=0.0, help="also a harvest-only student this long"
+    )
     ap.add_argument("--train-batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--d-model", type=int, default=128)
