@@ -125,7 +125,8 @@ def harvest(
         deadline = time.monotonic() + minutes * 60
         with path.open("ab") as sink:
             # First a few requests as any client sends them: does the gateway itself name the
-            # account to the upstream? Then with the account named by the client (see RESULTS).
+            # account to the upstream? Then naming it in the body, which the gateway needed
+            # when these results were made; it now strips the field and names the caller.
             probed = sum(1 for line in path.read_bytes().splitlines() if b'"tag":"plain"' in line)
             first, rest = todo[: max(0, probe - probed)], todo[max(0, probe - probed) :]
             extra = {ACCOUNT_FIELD: meta["account"]}
