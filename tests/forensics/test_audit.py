@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -123,3 +124,90 @@ def test_bad_lines_name_file_and_line(write_lines: Callable[..., Path]) -> None:
         read_texts(path.parent / "missing.jsonl")
     with pytest.raises(AuditError, match="no model-written text"):
         read_texts(write_lines([{"text": " "}], name="empty.jsonl"))
+
+
+# -- served-context filtering
+
+
+def _learned(contexts: list[list[int]], key: int, rng: np.random.Generator, bias: float) -> list:
+    """A student's texts through `contexts` it was trained on: after each, a token that is green
+    under `key` with probability about `bias + (1 - bias) * gamma` (it learned the green lists
+    there, not the served tokens themselves)."""
+    from distillguard.forensics.watermark import green_mask
+
+    mask = green_mask(np.full(len(contexts), key, dtype=np.uint64), np.array(contexts), 512, SCHEME)
+    out = []
+    for c, row in zip(contexts, mask, strict=True):
+        pool = np.flatnonzero(row) if rng.random() < bias else np.arange(512)
+        out.append([*c, int(rng.choice(pool))])
+    return out
+
+
+def _served_setup(ring: KeyRing, seed: int) -> tuple[dict[str, Any], list[list[int]]]:
+    from distillguard.forensics.watermark import context_set
+
+    rng = np.random.default_rng(seed)
+    served = watermarked([ring.key_of("acct_007")] * 30, 60, rng)
+    contexts = [t[i : i + 2] for t in served for i in range(0, len(t) - 2, 7)]
+    return {"acct_007": context_set(served, SCHEME.context)}, contexts
+
+
+def test_served_contexts_find_a_weak_student_that_all_pairs_miss(ring: KeyRing) -> None:
+    served, contexts = _served_setup(ring, 4)
+    rng = np.random.default_rng(5)
+    student = _learned(contexts, ring.key_of("acct_007"), rng, bias=0.5)
+    noise = [rng.integers(0, 512, size=80).tolist() for _ in range(100)]
+    texts = student + noise
+    everywhere = audit_tokens(texts, ring, SCHEME, alpha=0.01)
+    assert everywhere.flagged == ()  # 8,000 unrelated pairs drown ~250 learned ones
+    filtered = audit_tokens(texts, ring, SCHEME, alpha=0.01, served=served)
+    assert [f.account for f in filtered.flagged] == ["acct_007"]
+    mine = filtered.flagged[0].score
+    assert mine.served_only and mine.p_holm < 1e-8
+    assert mine.scored < 0.1 * filtered.scored  # only pairs in contexts acct_007 was served
+    others = [f.score for f in filtered.findings if f.account != "acct_007"]
+    assert all(not s.served_only and s.scored == filtered.scored for s in others)
+    assert filtered.to_json()["served_only"] == ["acct_007"]
+
+
+def test_served_context_filter_keeps_the_null_exact(ring: KeyRing) -> None:
+    """A text through the served contexts whose next tokens ignore the key: the account's
+    p-value is uniform, though those contexts were chosen by its watermarked answers."""
+    from scipy.stats import kstest
+
+    from distillguard.forensics.watermark import distinct_pairs
+    from distillguard.forensics.watermark_detect import score_keys
+
+    served, contexts = _served_setup(ring, 6)
+    small = KeyRing.derive(SECRET, ["acct_007"])
+    rng = np.random.default_rng(7)
+    p = []
+    for _ in range(300):
+        texts = _learned(contexts, ring.key_of("acct_007"), rng, bias=0.0)
+        pairs, ctx = distinct_pairs(texts, SCHEME.context)
+        (score,) = score_keys(pairs, small, SCHEME, ctx, served)
+        assert score.served_only and score.scored == pairs.size  # every context was served
+        p.append(score.p_raw)
+    # The binomial is discrete: test its continuity-free part, P(p <= a) <= a.
+    assert np.mean(np.array(p) <= 0.05) <= 0.08 and np.mean(np.array(p) <= 0.2) <= 0.26
+    assert kstest(p, "uniform").statistic < 0.12
+
+
+def test_read_served_groups_answers_by_account(write_lines: Callable[..., Path]) -> None:
+    from distillguard.forensics.audit import read_served
+
+    def event(account: str, answer: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"ts": "2026-11-27T00:00:00Z", "account": account, "request": {}}
+        if answer is not None:
+            out["response"] = {"choices": [{"message": {"content": answer}}]}
+        return out
+
+    path = write_lines(
+        [event("a", "one"), event("b", "two"), event("a", "three"), event("c", None)]
+    )
+    assert read_served(path) == {"a": ["one", "three"], "b": ["two"]}
+    bad = write_lines([event("a", "one"), {"response": {"choices": []}}], name="bad.jsonl")
+    with pytest.raises(RecordFormatError, match=r":2.*account"):
+        read_served(bad)
+    with pytest.raises(InputNotFoundError):
+        read_served(path.parent / "missing.jsonl")

@@ -7,16 +7,31 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import numpy as np
 import orjson
+import pytest
 from ledger_helpers import event, make_keys
+from test_watermark import SCHEME, SECRET, watermarked
 from typer.testing import CliRunner
 
 from distillguard.cli.main import app
 from distillguard.detect.engine import Analyzer
+from distillguard.errors import AuditError
 from distillguard.events import parse_event
 from distillguard.forensics import Ledger, load_verifier, verify_ledger
+from distillguard.forensics.audit import AuditReport, audit_tokens
+from distillguard.forensics.evidence import audit_hits
+from distillguard.forensics.watermark_keys import KeyRing
 from distillguard.settings import load_settings
 from distillguard.store import open_store
+
+
+def _audit_report(suspect: str, other: str) -> AuditReport:
+    """What `distillguard audit --json` writes for outputs carrying `suspect`'s watermark."""
+    ring = KeyRing.derive(SECRET, [other, suspect])
+    texts = watermarked([ring.key_of(suspect)] * 10, 50, np.random.default_rng(3))
+    strings = [" ".join(map(str, t)) for t in texts]
+    return audit_tokens(texts, ring, SCHEME, alpha=0.01, texts=strings)
 
 
 def test_evidence_bundle_of_one_account(tmp_path: Path) -> None:
@@ -49,16 +64,7 @@ def test_evidence_bundle_of_one_account(tmp_path: Path) -> None:
     store.confirm_case(case.id, "ana@trust", "CoT harvest confirmed", sanction="suspend")
     store.close()
     audit = tmp_path / "audit.json"
-    audit.write_bytes(
-        orjson.dumps(
-            {
-                "accounts": [
-                    {"account": suspect.id, "p_value": 3e-9, "adjusted_p": 3e-6, "tokens": 30_000},
-                    {"account": other.id, "p_value": 0.4, "adjusted_p": 1.0, "tokens": 30_000},
-                ]
-            }
-        )
-    )
+    audit.write_bytes(orjson.dumps(_audit_report(suspect.id, other.id).to_json()))
 
     out = tmp_path / "bundle.zip"
     result = CliRunner().invoke(
@@ -81,7 +87,8 @@ def test_evidence_bundle_of_one_account(tmp_path: Path) -> None:
     history = orjson.loads((unpacked / "audit-log.json").read_bytes())
     assert [e["action"] for e in history] == ["case_opened", "case_confirmed", "suspend"]
     watermark = orjson.loads((unpacked / "watermark-audit.json").read_bytes())
-    assert [w["p_value"] for w in watermark] == [3e-9]
+    assert [(w["account"], w["flagged"]) for w in watermark] == [(suspect.id, True)]
+    assert watermark[0]["p_holm"] < 1e-6 and len(watermark[0]["evidence"]) == 3
     detection = orjson.loads((unpacked / "detection.json").read_bytes())
     assert detection["requests"] == 20 and detection["scores_over_time"][0]["risk"] == 0.81
     html = (unpacked / "report.html").read_text()
@@ -90,9 +97,19 @@ def test_evidence_bundle_of_one_account(tmp_path: Path) -> None:
         case.id,
         "CoT harvest confirmed",
         "ana@trust",
-        "3e-09",
+        "named</span> at alpha 0.01",
         "verified against",
         "harvests step-by-step answers",
     ):
         assert expected in html, expected
     assert "<script" not in html
+
+
+def test_audit_results_must_be_the_audit_commands_json(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('{"accounts": []}')
+    with pytest.raises(AuditError, match="no 'findings' list"):
+        audit_hits(wrong, "acct_1")
+    wrong.write_text("not json")
+    with pytest.raises(AuditError, match="is not JSON"):
+        audit_hits(wrong, "acct_1")

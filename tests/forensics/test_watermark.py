@@ -8,6 +8,9 @@ from scipy.stats import kstest
 
 from distillguard.forensics.watermark import (
     WatermarkScheme,
+    context_hashes,
+    context_set,
+    distinct_pairs,
     green_counts,
     green_flags,
     green_mask,
@@ -138,3 +141,19 @@ def test_keys_depend_on_secret_and_account_only() -> None:
     assert ring.accounts == ("x", "y") and ring.key_of("y") == derive_key(SECRET, "y")
     with pytest.raises(ValueError, match="twice"):
         KeyRing(("x", "x"), np.zeros(2, dtype=np.uint64))
+
+
+def test_distinct_pairs_keep_each_pairs_context() -> None:
+    texts = [[5, 9, 7, 5, 9, 7, 1], [9, 7, 5, 2], [3]]
+    pairs, contexts = distinct_pairs(texts, 2)
+    assert np.array_equal(pairs, pair_hashes(texts, 2))  # sorted, each pair once
+    windows = {(5, 9): 7, (9, 7): 5, (7, 5): 9}  # and (9, 7) -> 1, (7, 5) -> 2
+    expected = {int(text_pairs([*c, t], 2)[0]): c for c, t in windows.items()}
+    expected[int(text_pairs([9, 7, 1], 2)[0])] = (9, 7)
+    expected[int(text_pairs([7, 5, 2], 2)[0])] = (7, 5)
+    assert len(pairs) == len(expected) == 5
+    for pair, ctx in zip(pairs, contexts, strict=True):
+        assert ctx == context_hashes(np.array([expected[int(pair)]]))[0]
+    served = context_set(texts, 2)
+    assert np.array_equal(served, np.unique(context_hashes(np.array(list(windows)))))
+    assert distinct_pairs([], 2)[0].size == 0 and context_set([[1, 2]], 2).size == 0

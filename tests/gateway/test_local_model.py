@@ -272,6 +272,41 @@ def test_audit_command_names_the_account(tmp_path: Path, marked: dict[str, list[
     assert report["findings"][0]["evidence"][0]["index"] >= 4  # one of alice's answers
 
 
+@needs_model
+def test_audit_command_tests_accounts_in_the_contexts_they_were_served(
+    tmp_path: Path, marked: dict[str, list[str]]
+) -> None:
+    served = tmp_path / "events.jsonl"
+    events = [
+        {"ts": "2026-11-27T00:00:00Z", "account": account, "request": {}, "response": answer}
+        for account, texts in (("acct_alice", marked["alice"]), ("acct_bob", marked["none"]))
+        for answer in ({"choices": [{"message": {"content": t}}]} for t in texts)
+    ]
+    served.write_bytes(b"\n".join(orjson.dumps(e) for e in events))
+    suspect = tmp_path / "suspect.jsonl"
+    suspect.write_bytes(b"\n".join(orjson.dumps({"text": t}) for t in marked["alice"][:4]))
+    accounts = tmp_path / "accounts.txt"
+    accounts.write_text("acct_bob\nacct_alice\nacct_carol\n")
+    config = tmp_path / "dg.toml"
+    config.write_text(f'[watermark]\nenabled = true\nsecret = "{SECRET}"\n')
+    out = tmp_path / "report.json"
+    args = ["audit", str(suspect), "--config", str(config), "--accounts", str(accounts)]
+    result = CliRunner().invoke(app, [*args, "--served", str(served), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 accounts tested only in the contexts" in result.output
+    report = orjson.loads(out.read_bytes())
+    assert report["flagged"] == ["acct_alice"]
+    assert sorted(report["served_only"]) == ["acct_alice", "acct_bob"]
+    carol = next(f for f in report["findings"] if f["account"] == "acct_carol")
+    assert not carol["served_only"] and carol["scored"] == report["scored"]
+
+    elsewhere = tmp_path / "other.jsonl"
+    elsewhere.write_bytes(orjson.dumps({**events[0], "account": "acct_zed"}))
+    refused = CliRunner().invoke(app, [*args, "--served", str(elsewhere)])
+    assert refused.exit_code == 2
+    assert "no answer served to any of the 3 candidates" in refused.output
+
+
 class _SharedEngine:
     """The module's engine handed to a gateway's router; the gateway's close leaves it open."""
 

@@ -3,7 +3,8 @@
 The keys come from `[watermark] secret` of the settings and the candidate accounts from the
 store (or `--accounts FILE`, one id a line); texts are tokenized with the local model's
 tokenizer (the GGUF of the first `local` upstream, or `--model`), which needs the
-`local-model` extra.
+`local-model` extra. `--served EVENTS` (the gateway's event log) tests each account only in the
+contexts of the answers it was served: far stronger against a model trained on those answers.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from rich.table import Table
 
 from distillguard.cli.events_cmd import fail
 from distillguard.errors import AuditError, DistillguardError, InputNotFoundError
-from distillguard.forensics.audit import AuditReport, audit, read_texts
+from distillguard.forensics.audit import (
+    AuditReport,
+    audit,
+    read_served,
+    read_texts,
+    served_contexts,
+)
 from distillguard.forensics.watermark import WatermarkScheme
 from distillguard.forensics.watermark_keys import KeyRing
 from distillguard.settings import Settings, load_settings
@@ -79,6 +86,12 @@ def print_report(report: AuditReport, show: int) -> None:
         "(Holm-adjusted)",
         highlight=False,
     )
+    filtered = sum(f.score.served_only for f in report.findings)
+    if filtered:
+        console.print(
+            f"{filtered} accounts tested only in the contexts of the answers they were served",
+            highlight=False,
+        )
     table = Table("account", "scored", "green", "green %", "z", "p raw", "p Holm", "p Bonf.", "")
     for f in report.findings[: max(show, len(flagged))]:
         s = f.score
@@ -119,6 +132,11 @@ def register(app: typer.Typer) -> None:
         json_out: Path | None = typer.Option(None, "--json", help="Write the report as JSON."),
         show: int = typer.Option(10, "--show", help="Rows of the table (named ones always)."),
         evidence: int = typer.Option(3, "--evidence", help="Snippets per named account."),
+        served: Path | None = typer.Option(
+            None,
+            "--served",
+            help="Event log of what the gateway served: test each account in those contexts.",
+        ),
     ) -> None:
         """Test a suspect model's outputs against every account's watermark key."""
         try:
@@ -136,14 +154,21 @@ def register(app: typer.Typer) -> None:
             tokenizer = load_tokenizer(path)
             w = settings.watermark
             scheme = WatermarkScheme(w.gamma, w.delta, w.context)
-            report = audit(
-                texts,
-                lambda t: tokenizer(t, add_special_tokens=False)["input_ids"],
-                ring,
-                scheme,
-                alpha,
-                evidence,
-            )
+
+            def tokenize(text: str) -> list[int]:
+                ids: list[int] = tokenizer(text, add_special_tokens=False)["input_ids"]
+                return ids
+
+            contexts = None
+            if served is not None:
+                by_account = {a: t for a, t in read_served(served).items() if a in ring.accounts}
+                if not by_account:
+                    raise AuditError(
+                        f"{served} holds no answer served to any of the {len(ring)} candidates",
+                        "pass the event log of the gateway whose keys these are",
+                    )
+                contexts = served_contexts(by_account, tokenize, scheme)
+            report = audit(texts, tokenize, ring, scheme, alpha, evidence, contexts)
         except DistillguardError as err:
             raise fail(err) from None
         print_report(report, show)

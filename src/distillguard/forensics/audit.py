@@ -10,13 +10,17 @@ below `alpha`, so the chance of naming any innocent account at all stays below `
 evidence of a named account is the few texts whose own green share under its key is least
 likely by chance (highest z-score).
 `audit_tokens` takes token ids directly (a student model's outputs, say) and needs no tokenizer.
+
+With `served` (`read_served` of the gateway's event log, hashed by `served_contexts`), an
+account is tested only in the contexts of the answers it was served, where a student of those
+answers can carry its watermark (`watermark_detect`, "served-context filtering").
 """
 
 from __future__ import annotations
 
 import gzip
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,14 @@ import numpy as np
 import orjson
 
 from distillguard.errors import AuditError, InputNotFoundError, RecordFormatError
-from distillguard.forensics.watermark import WatermarkScheme, green_flags, pair_hashes, text_pairs
+from distillguard.forensics.watermark import (
+    U64,
+    WatermarkScheme,
+    context_set,
+    distinct_pairs,
+    green_flags,
+    text_pairs_and_contexts,
+)
 from distillguard.forensics.watermark_detect import KeyScore, score_keys
 from distillguard.forensics.watermark_keys import KeyRing
 
@@ -83,6 +94,7 @@ class AuditReport:
             "candidates": len(self.findings),
             "alpha": self.alpha,
             "correction": "holm",
+            "served_only": [f.account for f in self.findings if f.score.served_only],
             "scheme": asdict(self.scheme),
             "flagged": [f.account for f in self.flagged],
             "findings": [finding(f) for f in self.findings],
@@ -96,9 +108,11 @@ def audit(
     scheme: WatermarkScheme,
     alpha: float = 0.01,
     evidence: int = 3,
+    served: Mapping[str, U64] | None = None,
 ) -> AuditReport:
     """Test `texts` against every key of `ring`; see the module docstring."""
-    return audit_tokens([list(tokenize(t)) for t in texts], ring, scheme, alpha, evidence, texts)
+    tokens = [list(tokenize(t)) for t in texts]
+    return audit_tokens(tokens, ring, scheme, alpha, evidence, texts, served)
 
 
 def audit_tokens(
@@ -108,25 +122,29 @@ def audit_tokens(
     alpha: float = 0.01,
     evidence: int = 3,
     texts: Sequence[str] | None = None,
+    served: Mapping[str, U64] | None = None,
 ) -> AuditReport:
     """`audit` on tokenized texts; `texts` (same order) only feed the evidence snippets."""
     if not len(ring):
         raise AuditError("no candidate accounts", "create accounts in the store or pass --accounts")
     if not 0 < alpha < 1:
         raise AuditError(f"alpha {alpha} is not between 0 and 1", "pass e.g. --alpha 0.01")
-    pairs = pair_hashes(tokens, scheme.context)
+    pairs, contexts = distinct_pairs(tokens, scheme.context)
     if pairs.size == 0:
         raise AuditError(
             f"the {len(tokens)} texts hold no token with {scheme.context} tokens before it",
             "give longer texts (at least a sentence each)",
         )
-    per_text = [np.unique(text_pairs(t, scheme.context)) for t in tokens]
+    served = served or {}
+    per_text = [text_pairs_and_contexts(t, scheme.context) for t in tokens]
     findings = []
-    for score in score_keys(pairs, ring, scheme):
+    for score in score_keys(pairs, ring, scheme, contexts, served):
         flagged = score.p_holm < alpha
         shown: tuple[Evidence, ...] = ()
         if flagged and evidence > 0:
-            shown = _evidence(per_text, ring.key_of(score.account), scheme, evidence, texts)
+            own = served.get(score.account)
+            mine = [np.unique(p if own is None else p[np.isin(c, own)]) for p, c in per_text]
+            shown = _evidence(mine, ring.key_of(score.account), scheme, evidence, texts)
         findings.append(Finding(score, flagged, shown))
     return AuditReport(len(tokens), int(pairs.size), alpha, scheme, tuple(findings))
 
@@ -152,6 +170,43 @@ def _evidence(
         snippet = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
         out.append(Evidence(i, snippet, greens[i], int(per_text[i].size)))
     return tuple(out)
+
+
+# -- what each account was served
+
+
+def read_served(path: Path) -> dict[str, list[str]]:
+    """The answers each account was served, from an event log (spec/events.md, `.gz` too).
+
+    Events of requests that got no answer are skipped; a line that is not an event with an
+    `account` raises `RecordFormatError` naming file and line.
+    """
+    if not path.is_file():
+        raise InputNotFoundError(str(path), "served event log")
+    by_account: dict[str, list[str]] = {}
+    for number, line in _lines(path):
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as err:
+            raise RecordFormatError(str(path), number, f"not valid JSON ({err})") from None
+        account = record.get("account") if isinstance(record, dict) else None
+        if not isinstance(account, str) or not account:
+            raise RecordFormatError(str(path), number, "an event needs a string 'account'")
+        texts = _texts_of(record)
+        if texts is None or not ("response" in record or "request" in record):
+            raise RecordFormatError(str(path), number, "is not an event (no 'response')")
+        by_account.setdefault(account, []).extend(t for t in texts if t.strip())
+    return {a: t for a, t in by_account.items() if t}
+
+
+def served_contexts(
+    by_account: Mapping[str, Sequence[str]], tokenize: Tokenize, scheme: WatermarkScheme
+) -> dict[str, U64]:
+    """Each account's served answers as the set of watermark contexts they hold."""
+    return {
+        account: context_set([tokenize(t) for t in texts], scheme.context)
+        for account, texts in by_account.items()
+    }
 
 
 # -- reading suspect outputs

@@ -31,7 +31,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from distillguard.detect.engine import CAMPAIGNS, _load_track
 from distillguard.detect.scoring import assess
-from distillguard.errors import InputNotFoundError
+from distillguard.errors import AuditError, InputNotFoundError
 from distillguard.forensics.ledger_export import export_slice
 from distillguard.forensics.ledger_verify import verify_ledger
 from distillguard.forensics.signing import load_verifier, public_path
@@ -64,7 +64,7 @@ def build_bundle(
         (e for s in subjects for e in store.audit_log(subject=s)), key=lambda e: (e.at, e.id or 0)
     )
     detection = _detection(store, account_id, cases)
-    watermark = [hit for path in audits or [] for hit in _audit_hits(path, account_id)]
+    watermark = [hit for path in audits or [] for hit in audit_hits(path, account_id)]
     files: dict[str, bytes] = {
         "account.json": _json(account),
         "detection.json": _json(detection),
@@ -113,14 +113,32 @@ def _detection(store: Store, account_id: str, cases: list[Case]) -> dict[str, An
     return out
 
 
-def _audit_hits(path: Path, account_id: str) -> list[dict[str, Any]]:
+_AUDIT_FIELDS = ("flagged", "p_raw", "p_holm", "scored", "green", "green_fraction", "served_only")
+
+
+def audit_hits(path: Path, account_id: str) -> list[dict[str, Any]]:
+    """The account's finding in a `distillguard audit --json` report: its p-values, whether it
+    was named, and the snippets that carry its watermark."""
     if not path.is_file():
         raise InputNotFoundError(str(path), "watermark audit results (distillguard audit --json)")
-    data = orjson.loads(path.read_bytes())
-    rows = data.get("accounts", data) if isinstance(data, dict) else data
-    hits = [r for r in rows if isinstance(r, dict) and r.get("account") == account_id]
-    for hit in hits:
-        hit["source"] = str(path)
+    try:
+        data = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as err:
+        raise AuditError(f"{path} is not JSON ({err})", "pass the file of audit --json") from None
+    findings = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(findings, list):
+        raise AuditError(
+            f"{path} is not a report of `distillguard audit --json` (no 'findings' list)",
+            "pass the file that `distillguard audit SUSPECT --json FILE` wrote",
+        )
+    hits = []
+    for f in findings:
+        if isinstance(f, dict) and f.get("account") == account_id:
+            hit = {"source": str(path), "account": account_id, "texts": data.get("texts")}
+            hit.update({k: f.get(k) for k in _AUDIT_FIELDS if k in f})
+            hit["alpha"] = data.get("alpha")
+            hit["evidence"] = [e.get("snippet", "") for e in f.get("evidence") or ()]
+            hits.append(hit)
     return hits
 
 

@@ -136,16 +136,43 @@ def green_mask_for(
 
 def text_pairs(tokens: Sequence[int] | npt.ArrayLike, context: int) -> U64:
     """The pair hash of every token of one text that has `context` tokens before it, in order."""
+    return text_pairs_and_contexts(tokens, context)[0]
+
+
+def text_pairs_and_contexts(tokens: Sequence[int] | npt.ArrayLike, context: int) -> tuple[U64, U64]:
+    """`text_pairs` and, position by position, the hash of each pair's context alone."""
     ids = _as_u64(tokens).reshape(-1)
     if ids.size <= context:
-        return np.empty(0, dtype=np.uint64)
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64)
     windows = np.lib.stride_tricks.sliding_window_view(ids, context + 1)
-    return mix(context_hashes(windows[:, :context]) ^ token_hashes(windows[:, context]))
+    ctx = context_hashes(windows[:, :context])
+    return mix(ctx ^ token_hashes(windows[:, context])), ctx
 
 
 def pair_hashes(texts: Iterable[Sequence[int] | npt.ArrayLike], context: int) -> U64:
     """The distinct pair hashes of a set of tokenized texts: each (context, token) scored once."""
     parts = [text_pairs(t, context) for t in texts]
+    if not parts:
+        return np.empty(0, dtype=np.uint64)
+    out: U64 = np.unique(np.concatenate(parts))
+    return out
+
+
+def distinct_pairs(texts: Iterable[Sequence[int] | npt.ArrayLike], context: int) -> tuple[U64, U64]:
+    """`pair_hashes` (sorted, distinct) and the context hash of each of them."""
+    parts = [text_pairs_and_contexts(t, context) for t in texts]
+    if not parts:
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64)
+    pairs = np.concatenate([p for p, _ in parts])
+    ctx = np.concatenate([c for _, c in parts])
+    out, first = np.unique(pairs, return_index=True)
+    return out, ctx[first]
+
+
+def context_set(texts: Iterable[Sequence[int] | npt.ArrayLike], context: int) -> U64:
+    """The distinct context hashes of tokenized texts (sorted): where a reader of them could
+    have learned the key's green lists, see `watermark_detect` on served-context filtering."""
+    parts = [text_pairs_and_contexts(t, context)[1] for t in texts]
     if not parts:
         return np.empty(0, dtype=np.uint64)
     out: U64 = np.unique(np.concatenate(parts))
