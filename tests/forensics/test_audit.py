@@ -194,7 +194,7 @@ def test_served_context_filter_keeps_the_null_exact(ring: KeyRing) -> None:
 
 
 def test_read_served_groups_answers_by_account(write_lines: Callable[..., Path]) -> None:
-    from distillguard.forensics.audit import read_served
+    from distillguard.forensics.audit import read_served, read_served_chats
 
     def event(account: str, answer: str | None) -> dict[str, Any]:
         out: dict[str, Any] = {"ts": "2026-11-27T00:00:00Z", "account": account, "request": {}}
@@ -206,6 +206,11 @@ def test_read_served_groups_answers_by_account(write_lines: Callable[..., Path])
         [event("a", "one"), event("b", "two"), event("a", "three"), event("c", None)]
     )
     assert read_served(path) == {"a": ["one", "three"], "b": ["two"]}
+    asked = [{"role": "user", "content": "hi"}]
+    chat = {**event("a", "hello"), "request": {"messages": asked}}
+    completion = {**event("b", "done"), "request": {"prompt": "finish this"}}
+    chats = read_served_chats(write_lines([chat, completion], name="chats.jsonl"))
+    assert chats == {"a": [(asked, "hello")], "b": [("finish this", "done")]}
     bad = write_lines([event("a", "one"), {"response": {"choices": []}}], name="bad.jsonl")
     with pytest.raises(RecordFormatError, match=r":2.*account"):
         read_served(bad)

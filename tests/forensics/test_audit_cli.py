@@ -67,3 +67,14 @@ def test_accounts_file_and_model_file_must_exist(tmp_path: Path, suspect: Path) 
         str(suspect), "--config", str(config), "--accounts", str(ids), "--model", "/no/m.gguf"
     )
     assert code == 2 and "local model:" in out  # the extra, or the file, is missing
+
+
+def test_outputs_or_weights_one_of_the_two(tmp_path: Path, suspect: Path) -> None:
+    config = str(_config(tmp_path))
+    code, out = _audit("--config", config)
+    assert code == 2 and "SUSPECT.jsonl" in out and "--read-with" in out
+    model = tmp_path / "suspect.gguf"
+    code, out = _audit(str(suspect), "--read-with", str(model), "--config", config)
+    assert code == 2 and "not both" in out
+    code, out = _audit("--read-with", str(model), "--config", config)
+    assert code == 2 and "--read-with needs --served" in out

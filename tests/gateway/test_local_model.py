@@ -307,6 +307,37 @@ def test_audit_command_tests_accounts_in_the_contexts_they_were_served(
     assert "no answer served to any of the 3 candidates" in refused.output
 
 
+@needs_model
+def test_audit_reading_with_weights_that_never_saw_the_answers_names_nobody(
+    tmp_path: Path, marked: dict[str, list[str]]
+) -> None:
+    """The model itself, unwatermarked, reads alice's watermarked answers: its guesses are
+    independent of her key, so nobody is named (the benchmark has the students that are)."""
+    served = tmp_path / "events.jsonl"
+    asked = {"messages": [{"role": "user", "content": "Write a few sentences."}]}
+    served.write_bytes(
+        b"\n".join(
+            orjson.dumps({"account": "acct_alice", "request": asked, "response": {"choices": [c]}})
+            for c in ({"message": {"content": t}} for t in marked["alice"])
+        )
+    )
+    accounts = tmp_path / "accounts.txt"
+    accounts.write_text("acct_bob\nacct_alice\n")
+    config = tmp_path / "dg.toml"
+    config.write_text(f'[watermark]\nenabled = true\nsecret = "{SECRET}"\n')
+    out = tmp_path / "report.json"
+    args = ["--config", str(config), "--accounts", str(accounts), "--json", str(out)]
+    weights = str(resolve_model_path(None))
+    result = CliRunner().invoke(
+        app, ["audit", "--read-with", weights, "--served", str(served), *args]
+    )
+    assert result.exit_code == 0, result.output
+    report = orjson.loads(out.read_bytes())
+    assert report["flagged"] == []
+    alice = next(f for f in report["findings"] if f["account"] == "acct_alice")
+    assert alice["served_only"] and alice["scored"] > 100 and alice["p_raw"] > 0.001
+
+
 class _SharedEngine:
     """The module's engine handed to a gateway's router; the gateway's close leaves it open."""
 

@@ -22,7 +22,7 @@ from distillguard.errors import AuditError, DistillguardError, InputNotFoundErro
 from distillguard.forensics.audit import (
     AuditReport,
     audit,
-    read_served,
+    read_served_chats,
     read_texts,
     served_contexts,
 )
@@ -116,8 +116,8 @@ def print_report(report: AuditReport, show: int) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("audit")
     def audit_cmd(
-        suspect: Path = typer.Argument(
-            ..., help="JSONL of {text}, chat-format examples or events: the suspect's outputs."
+        suspect: Path | None = typer.Argument(
+            None, help="JSONL of {text}, chat-format examples or events: the suspect's outputs."
         ),
         config: Path | None = typer.Option(
             None, "--config", help="The gateway's TOML settings (watermark secret, store)."
@@ -137,12 +137,30 @@ def register(app: typer.Typer) -> None:
             "--served",
             help="Event log of what the gateway served: test each account in those contexts.",
         ),
+        read_with: Path | None = typer.Option(
+            None,
+            "--read-with",
+            help="The suspect's weights (GGUF, same tokenizer): it reads the --served answers.",
+        ),
+        max_answers: int = typer.Option(
+            1000, "--max-answers", help="Served answers read per account with --read-with."
+        ),
     ) -> None:
-        """Test a suspect model's outputs against every account's watermark key."""
+        """Test a suspect model's outputs (or its weights) against every account's key."""
         try:
+            if (suspect is None) == (read_with is None):
+                raise AuditError(
+                    "give the suspect's outputs (SUSPECT.jsonl) or its weights (--read-with)",
+                    "one of the two, not both",
+                )
+            if read_with is not None and served is None:
+                raise AuditError(
+                    "--read-with needs --served EVENTS: the answers for the suspect to read",
+                    "pass the gateway's event log",
+                )
             settings = load_settings(config)
             secret = _secret(settings)
-            texts = read_texts(suspect)
+            texts = read_texts(suspect) if suspect is not None else []
             ids = read_accounts(accounts) if accounts else _store_accounts(settings)
             if not ids:
                 where = str(accounts) if accounts else f"the store {settings.database_url}"
@@ -159,16 +177,32 @@ def register(app: typer.Typer) -> None:
                 ids: list[int] = tokenizer(text, add_special_tokens=False)["input_ids"]
                 return ids
 
-            contexts = None
+            contexts, chats = None, {}
             if served is not None:
-                by_account = {a: t for a, t in read_served(served).items() if a in ring.accounts}
-                if not by_account:
+                chats = {a: c for a, c in read_served_chats(served).items() if a in ring.accounts}
+                if not chats:
                     raise AuditError(
                         f"{served} holds no answer served to any of the {len(ring)} candidates",
                         "pass the event log of the gateway whose keys these are",
                     )
-                contexts = served_contexts(by_account, tokenize, scheme)
-            report = audit(texts, tokenize, ring, scheme, alpha, evidence, contexts)
+                answers = {a: [answer for _, answer in c] for a, c in chats.items()}
+                contexts = served_contexts(answers, tokenize, scheme)
+            if read_with is not None and contexts is not None:
+                from distillguard.cli.audit_read import read_audit
+
+                report = read_audit(
+                    read_with,
+                    tokenizer,
+                    chats,
+                    ring,
+                    scheme,
+                    contexts,
+                    alpha,
+                    evidence,
+                    max_answers,
+                )
+            else:
+                report = audit(texts, tokenize, ring, scheme, alpha, evidence, contexts)
         except DistillguardError as err:
             raise fail(err) from None
         print_report(report, show)

@@ -175,15 +175,18 @@ def _evidence(
 # -- what each account was served
 
 
-def read_served(path: Path) -> dict[str, list[str]]:
-    """The answers each account was served, from an event log (spec/events.md, `.gz` too).
+Chat = tuple[list[dict[str, Any]] | str, str]  # (the request's messages or prompt, the answer)
+
+
+def read_served_chats(path: Path) -> dict[str, list[Chat]]:
+    """What each account asked and was answered, from an event log (spec/events.md, `.gz` too).
 
     Events of requests that got no answer are skipped; a line that is not an event with an
     `account` raises `RecordFormatError` naming file and line.
     """
     if not path.is_file():
         raise InputNotFoundError(str(path), "served event log")
-    by_account: dict[str, list[str]] = {}
+    by_account: dict[str, list[Chat]] = {}
     for number, line in _lines(path):
         try:
             record = orjson.loads(line)
@@ -195,8 +198,18 @@ def read_served(path: Path) -> dict[str, list[str]]:
         texts = _texts_of(record)
         if texts is None or not ("response" in record or "request" in record):
             raise RecordFormatError(str(path), number, "is not an event (no 'response')")
-        by_account.setdefault(account, []).extend(t for t in texts if t.strip())
-    return {a: t for a, t in by_account.items() if t}
+        request = record.get("request") if isinstance(record.get("request"), dict) else {}
+        messages, prompt = request.get("messages"), request.get("prompt")
+        asked: list[dict[str, Any]] | str = (
+            messages if isinstance(messages, list) else prompt if isinstance(prompt, str) else ""
+        )
+        by_account.setdefault(account, []).extend((asked, t) for t in texts if t.strip())
+    return {a: chats for a, chats in by_account.items() if chats}
+
+
+def read_served(path: Path) -> dict[str, list[str]]:
+    """The answers each account was served (`read_served_chats` without the requests)."""
+    return {a: [answer for _, answer in chats] for a, chats in read_served_chats(path).items()}
 
 
 def served_contexts(
@@ -256,7 +269,7 @@ def _texts_of(record: dict[str, Any]) -> list[str] | None:
         return [record["text"]]
     if isinstance(record.get("messages"), list):
         return [
-            _content(m.get("content"))
+            message_text(m.get("content"))
             for m in record["messages"]
             if isinstance(m, dict) and m.get("role") == "assistant"
         ]
@@ -266,7 +279,7 @@ def _texts_of(record: dict[str, Any]) -> list[str] | None:
             if isinstance(choice, dict):
                 message = choice.get("message")
                 text = message.get("content") if isinstance(message, dict) else choice.get("text")
-                out.append(_content(text))
+                out.append(message_text(text))
         return out
     if isinstance(record.get("completion"), str):
         return [record["completion"]]
@@ -275,7 +288,7 @@ def _texts_of(record: dict[str, Any]) -> list[str] | None:
     return None
 
 
-def _content(content: Any) -> str:
+def message_text(content: Any) -> str:
     if isinstance(content, list):  # content parts
         return "".join(p.get("text", "") for p in content if isinstance(p, dict))
     return content if isinstance(content, str) else ""

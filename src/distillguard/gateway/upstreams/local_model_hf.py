@@ -9,6 +9,7 @@ transformers adds no sampling processors of its own.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -162,3 +163,25 @@ def generate(model: Any, tokenizer: Any, rows: list[Row], scheme: WatermarkSchem
             streamer=RowStreamer(rows, eos, tokenizer),
             pad_token_id=pad,
         )
+
+
+def argmax_next(
+    model: Any, pad: int, threads: int = 0
+) -> Callable[[list[list[int]]], list[list[int]]]:
+    """`forensics.reading.Predict` for a causal model: the most likely next token after every
+    position of each row (rows padded on the right, so positions keep their meaning)."""
+    if threads:
+        torch.set_num_threads(threads)
+
+    def predict(rows: list[list[int]]) -> list[list[int]]:
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+            mask[i, : len(row)] = 1
+        with torch.inference_mode():
+            guess = model(input_ids=ids, attention_mask=mask).logits.argmax(-1)
+        return [cast(list[int], guess[i, : len(r)].tolist()) for i, r in enumerate(rows)]
+
+    return predict

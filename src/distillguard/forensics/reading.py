@@ -1,0 +1,58 @@
+"""The open-weights audit: does a suspect model predict an account's green tokens in its answers?
+
+When the suspect's weights are at hand (a released model, an inspection), the auditor need not
+sample it. Teacher-forced on the answers the gateway served an account, any model independent
+of that account's key predicts a green token next with probability gamma at each position; a
+model fine-tuned on those answers learned to favour the tokens they hold, which the watermark
+made green more often, so it predicts green more often (Sander et al. 2024, "reading mode").
+
+Each answer position becomes a window: the `context` answer tokens before it and the model's
+most likely next token. Windows are text like any other to `audit.audit_tokens`: distinct
+(context, token) pairs scored once, exact binomial p-values, Holm over every account, each
+account tested in the contexts it was served. The suspect must share the watermark's tokenizer.
+
+    predict = argmax_next(model)                    # gateway.upstreams.local_model_hf
+    found = read_windows(predict, [(prompt_ids, answer_ids), ...], scheme.context)
+    report = audit_tokens(found, ring, scheme, served=contexts)
+
+`benchmarks/forensics/radioactivity/` measures it on students fine-tuned on 3% to 100%
+watermarked text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from distillguard.errors import AuditError
+
+# Rows of token ids -> for each row, the most likely next token after every position.
+Predict = Callable[[list[list[int]]], list[list[int]]]
+Chat = tuple[Sequence[int], Sequence[int]]  # (prompt ids, answer ids)
+
+
+def read_windows(
+    predict: Predict, chats: Sequence[Chat], context: int, batch: int = 16
+) -> list[list[int]]:
+    """One `context + 1`-token window per answer position with `context` answer tokens before
+    it: those tokens, then the suspect's guess for the next one. Rows are sent to `predict` in
+    batches of similar length (less padding for a batched model)."""
+    if context < 1:
+        raise ValueError(f"context must be 1 or more tokens, not {context}")
+    order = sorted(range(len(chats)), key=lambda i: len(chats[i][0]) + len(chats[i][1]))
+    windows: list[list[int]] = []
+    for start in range(0, len(order), batch):
+        rows = [chats[i] for i in order[start : start + batch]]
+        guesses = predict([[*p, *a] for p, a in rows])
+        for (prompt, answer), guess in zip(rows, guesses, strict=True):
+            if len(guess) != len(prompt) + len(answer):
+                raise AuditError(
+                    f"the suspect model gave {len(guess)} predictions for a row of "
+                    f"{len(prompt) + len(answer)} tokens",
+                    "its predict function must return one next token per input position",
+                )
+            # The guess at position len(prompt) + j - 1 is for answer token j.
+            base = len(prompt) - 1
+            windows += [
+                [*answer[j - context : j], guess[base + j]] for j in range(context, len(answer))
+            ]
+    return windows
