@@ -46,7 +46,7 @@ def test_windows_pair_each_answer_context_with_the_guess_for_the_next_token() ->
 
     windows = read_windows(predict, [([7, 8], [1, 2, 3, 4]), ([], [5, 6, 9])], 2)
     # Answer [1, 2, 3, 4]: the guess after ...1, 2 is made at token 2 (102), after 2, 3 at 3.
-    assert windows == [[5, 6, 106], [1, 2, 102], [2, 3, 103]]
+    assert windows == [[1, 2, 102], [2, 3, 103], [5, 6, 106]]
 
 
 def test_a_suspect_that_learned_the_green_lists_is_named() -> None:

@@ -18,7 +18,6 @@ import orjson
 from openai import AsyncOpenAI
 
 from distillguard.gateway import BackgroundServer, build_app
-from distillguard.gateway.upstreams.local_model import ACCOUNT_FIELD
 from distillguard.settings import load_settings
 from distillguard.store import Store
 
@@ -95,7 +94,6 @@ def harvest(
     prompts: list[str],
     secret: str,
     minutes: float,
-    probe: int,
     concurrency: int,
     threads: int,
     batch: int,
@@ -124,32 +122,22 @@ def harvest(
         todo = [(i, p) for i, p in enumerate(prompts) if i not in done]
         deadline = time.monotonic() + minutes * 60
         with path.open("ab") as sink:
-            # First a few requests as any client sends them: does the gateway itself name the
-            # account to the upstream? Then naming it in the body, which the gateway needed
-            # when these results were made; it now strips the field and names the caller.
-            probed = sum(1 for line in path.read_bytes().splitlines() if b'"tag":"plain"' in line)
-            first, rest = todo[: max(0, probe - probed)], todo[max(0, probe - probed) :]
-            extra = {ACCOUNT_FIELD: meta["account"]}
-            asyncio.run(_both(client, first, rest, tokens, concurrency, deadline, extra, sink))
+            # Plain requests, as any client sends them: the gateway names the caller's account
+            # to the watermarking upstream itself (and drops a client's own naming).
+            asyncio.run(_run(client, todo, tokens, concurrency, deadline, sink))
     finally:
         server.stop()
     seconds = time.perf_counter() - started
     return {**{k: v for k, v in meta.items() if k != "secret_key"}, "harvest_s": seconds}
 
 
-async def _both(
+async def _run(
     client: AsyncOpenAI,
-    first: list[tuple[int, str]],
-    rest: list[tuple[int, str]],
+    todo: list[tuple[int, str]],
     tokens: int,
     concurrency: int,
     deadline: float,
-    extra: dict[str, Any],
     sink: Any,
 ) -> None:
-    if first:
-        await _pump(
-            client, first, tokens, min(concurrency, len(first)), deadline, None, sink, "plain"
-        )
-    await _pump(client, rest, tokens, concurrency, deadline, extra, sink, "named")
+    await _pump(client, todo, tokens, concurrency, deadline, None, sink, "plain")
     await client.close()

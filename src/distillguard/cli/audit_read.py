@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from distillguard.errors import AuditError
-from distillguard.forensics.audit import AuditReport, Chat, message_text, audit_tokens
+from distillguard.forensics.audit import AuditReport, Chat, audit_tokens, message_text
 from distillguard.forensics.reading import read_windows
 from distillguard.forensics.watermark import U64, WatermarkScheme
 from distillguard.forensics.watermark_keys import KeyRing

@@ -34,16 +34,24 @@ def read_windows(
     predict: Predict, chats: Sequence[Chat], context: int, batch: int = 16
 ) -> list[list[int]]:
     """One `context + 1`-token window per answer position with `context` answer tokens before
-    it: those tokens, then the suspect's guess for the next one. Rows are sent to `predict` in
-    batches of similar length (less padding for a batched model)."""
+    it: those tokens, then the suspect's guess for the next one (all chats, flattened)."""
+    return [w for chat in read_chats(predict, chats, context, batch) for w in chat]
+
+
+def read_chats(
+    predict: Predict, chats: Sequence[Chat], context: int, batch: int = 16
+) -> list[list[list[int]]]:
+    """`read_windows` chat by chat, in the order of `chats`. Rows go to `predict` in batches
+    of similar length (less padding for a batched model)."""
     if context < 1:
         raise ValueError(f"context must be 1 or more tokens, not {context}")
     order = sorted(range(len(chats)), key=lambda i: len(chats[i][0]) + len(chats[i][1]))
-    windows: list[list[int]] = []
+    out: list[list[list[int]]] = [[] for _ in chats]
     for start in range(0, len(order), batch):
-        rows = [chats[i] for i in order[start : start + batch]]
-        guesses = predict([[*p, *a] for p, a in rows])
-        for (prompt, answer), guess in zip(rows, guesses, strict=True):
+        rows = order[start : start + batch]
+        guesses = predict([[*chats[i][0], *chats[i][1]] for i in rows])
+        for i, guess in zip(rows, guesses, strict=True):
+            prompt, answer = chats[i]
             if len(guess) != len(prompt) + len(answer):
                 raise AuditError(
                     f"the suspect model gave {len(guess)} predictions for a row of "
@@ -52,7 +60,7 @@ def read_windows(
                 )
             # The guess at position len(prompt) + j - 1 is for answer token j.
             base = len(prompt) - 1
-            windows += [
+            out[i] = [
                 [*answer[j - context : j], guess[base + j]] for j in range(context, len(answer))
             ]
-    return windows
+    return out
