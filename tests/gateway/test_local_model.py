@@ -272,6 +272,15 @@ def test_audit_command_names_the_account(tmp_path: Path, marked: dict[str, list[
     assert report["findings"][0]["evidence"][0]["index"] >= 4  # one of alice's answers
 
 
+def _audit_setup(tmp_path: Path, *accounts: str) -> list[str]:
+    """`--config` with the tests' watermark secret and `--accounts` naming `accounts`."""
+    listed = tmp_path / "accounts.txt"
+    listed.write_text("\n".join(accounts) + "\n")
+    config = tmp_path / "dg.toml"
+    config.write_text(f'[watermark]\nenabled = true\nsecret = "{SECRET}"\n')
+    return ["--config", str(config), "--accounts", str(listed)]
+
+
 @needs_model
 def test_audit_command_tests_accounts_in_the_contexts_they_were_served(
     tmp_path: Path, marked: dict[str, list[str]]
@@ -285,12 +294,8 @@ def test_audit_command_tests_accounts_in_the_contexts_they_were_served(
     served.write_bytes(b"\n".join(orjson.dumps(e) for e in events))
     suspect = tmp_path / "suspect.jsonl"
     suspect.write_bytes(b"\n".join(orjson.dumps({"text": t}) for t in marked["alice"][:4]))
-    accounts = tmp_path / "accounts.txt"
-    accounts.write_text("acct_bob\nacct_alice\nacct_carol\n")
-    config = tmp_path / "dg.toml"
-    config.write_text(f'[watermark]\nenabled = true\nsecret = "{SECRET}"\n')
     out = tmp_path / "report.json"
-    args = ["audit", str(suspect), "--config", str(config), "--accounts", str(accounts)]
+    args = ["audit", str(suspect), *_audit_setup(tmp_path, "acct_bob", "acct_alice", "acct_carol")]
     result = CliRunner().invoke(app, [*args, "--served", str(served), "--json", str(out)])
     assert result.exit_code == 0, result.output
     assert "2 accounts tested only in the contexts" in result.output
@@ -321,12 +326,8 @@ def test_audit_reading_with_weights_that_never_saw_the_answers_names_nobody(
             for c in ({"message": {"content": t}} for t in marked["alice"])
         )
     )
-    accounts = tmp_path / "accounts.txt"
-    accounts.write_text("acct_bob\nacct_alice\n")
-    config = tmp_path / "dg.toml"
-    config.write_text(f'[watermark]\nenabled = true\nsecret = "{SECRET}"\n')
     out = tmp_path / "report.json"
-    args = ["--config", str(config), "--accounts", str(accounts), "--json", str(out)]
+    args = [*_audit_setup(tmp_path, "acct_bob", "acct_alice"), "--json", str(out)]
     weights = str(resolve_model_path(None))
     result = CliRunner().invoke(
         app, ["audit", "--read-with", weights, "--served", str(served), *args]

@@ -211,6 +211,24 @@ def _both(tokens: list[list[int]], ring: Any, attacker: str, served: Any) -> dic
     }
 
 
+def _student(name: str) -> tuple[Any, Any] | None:
+    """(model, tokenizer) of a trained student ("base": not fine-tuned); None if not trained."""
+    model, tok = _model()
+    if name != "base":
+        path = WORK / f"student-{name}.pt"
+        if not path.is_file():
+            return None
+        model.load_state_dict(torch.load(path, weights_only=False)["state"], strict=False)
+    return model, tok
+
+
+def _ring(attacker: str, others: int) -> Any:
+    """The attacker's key and `others` innocent accounts' keys, under the benchmark's secret."""
+    from distillguard.forensics.watermark_keys import KeyRing
+
+    return KeyRing.derive(SECRET.encode(), [attacker] + [f"acct_{i:04d}" for i in range(others)])
+
+
 def _served(encode: Any) -> tuple[str, Any]:
     """The attacker's served contexts, read from the gateway's own event log as `distillguard
     audit --served` reads it."""
@@ -229,14 +247,10 @@ def _served(encode: Any) -> tuple[str, Any]:
 def stage_test(args: argparse.Namespace) -> None:
     from finetune import sample
 
-    from distillguard.forensics.watermark_keys import KeyRing
-
     model, tok = _model()
     encode = lambda texts: tok(texts, add_special_tokens=False)["input_ids"]  # noqa: E731
     attacker, served = _served(encode)
-    ring = KeyRing.derive(
-        SECRET.encode(), [attacker] + [f"acct_{i:04d}" for i in range(args.others)]
-    )
+    ring = _ring(attacker, args.others)
     out: dict[str, Any] = orjson.loads((HERE / "results.json").read_bytes()).get("test", {})
     out["served_contexts"] = int(served.size)
     rows = harvested()
@@ -250,12 +264,10 @@ def stage_test(args: argparse.Namespace) -> None:
     for name in ["base", *(n for n, _ in _names(args))]:
         if name in out and not args.again:
             continue
-        model, tok = _model()
-        if name != "base":
-            path = WORK / f"student-{name}.pt"
-            if not path.is_file():
-                continue
-            model.load_state_dict(torch.load(path, weights_only=False)["state"], strict=False)
+        loaded = _student(name)
+        if loaded is None:
+            continue
+        model, tok = loaded
         out[name] = {}
         for kind, asks in prompts.items():
             started = time.perf_counter()
@@ -282,28 +294,23 @@ def _flat(chats: list[list[list[int]]]) -> list[list[int]]:
 
 def stage_read(args: argparse.Namespace) -> None:
     """The open-weights audit: each student reads the attacker's served answers (teacher-forced)
-    and its most likely next tokens are scored against every key, see finetune.read_along."""
+    and its most likely next tokens are scored against every key (forensics.reading)."""
     from finetune import examples
 
     from distillguard.forensics.reading import read_chats
-    from distillguard.forensics.watermark_keys import KeyRing
     from distillguard.gateway.upstreams.local_model_hf import argmax_next
 
     attacker = orjson.loads((WORK / "harvest-meta.json").read_bytes())["account"]
-    ring = KeyRing.derive(
-        SECRET.encode(), [attacker] + [f"acct_{i:04d}" for i in range(args.others)]
-    )
+    ring = _ring(attacker, args.others)
     out: dict[str, Any] = orjson.loads((HERE / "results.json").read_bytes()).get("read", {})
     rows = harvested()
     for name in [*(n for n, _ in _names(args)), "base"]:
         if name in out and not args.again:
             continue
-        model, tok = _model()
-        if name != "base":
-            path = WORK / f"student-{name}.pt"
-            if not path.is_file():
-                continue
-            model.load_state_dict(torch.load(path, weights_only=False)["state"], strict=False)
+        loaded = _student(name)
+        if loaded is None:
+            continue
+        model, tok = loaded
         data = examples(tok, [(r["prompt"], r["text"]) for r in rows], MAX_PROMPT, MAX_ANSWER)
         started = time.perf_counter()
         chats = read_chats(argmax_next(model, tok.pad_token_id), data, 2)
