@@ -8,7 +8,7 @@ from test_watermark import SCHEME, SECRET, VOCAB, watermarked
 
 from distillguard.errors import AuditError
 from distillguard.forensics.audit import audit_tokens
-from distillguard.forensics.reading import read_windows
+from distillguard.forensics.reading import first_occurrences, read_chats, read_windows
 from distillguard.forensics.watermark import context_set, green_mask
 from distillguard.forensics.watermark_keys import KeyRing
 
@@ -74,3 +74,39 @@ def test_a_predictor_of_the_wrong_length_is_refused() -> None:
         read_windows(lambda rows: [r[:-1] for r in rows], [([1], [2, 3])], 1)
     with pytest.raises(ValueError, match="context"):
         read_windows(lambda rows: rows, [([1], [2, 3])], 0)
+
+
+def _copier(seed: int):  # type: ignore[no-untyped-def]
+    """A suspect that never saw any key: where the last two tokens stood before in the row, it
+    guesses what followed them then (as language models do); elsewhere, anything."""
+    rng = np.random.default_rng(seed)
+
+    def predict(rows: list[list[int]]) -> list[list[int]]:
+        out = []
+        for row in rows:
+            after: dict[tuple[int, int], int] = {}
+            guesses = []
+            for i in range(len(row)):
+                ctx = (row[i - 1] if i else -1, row[i])
+                guesses.append(after.get(ctx, int(rng.integers(0, VOCAB))))
+                if i + 1 < len(row):
+                    after.setdefault(ctx, row[i + 1])
+            out.append(guesses)
+        return out
+
+    return predict
+
+
+def test_repeated_contexts_do_not_make_an_innocent_reader_look_guilty() -> None:
+    """Answers that repeat themselves: at the repeat, the copier guesses the watermarked token
+    that followed the same context before. Counting those positions would name the account;
+    `read_windows` counts each context's first position only."""
+    rng = np.random.default_rng(5)
+    halves = watermarked([RING.key_of("acct_042")] * 24, 40, rng)
+    chats = [(rng.integers(0, VOCAB, size=5).tolist(), h + h) for h in halves]
+    every = [w for chat in read_chats(_copier(6), chats, 2) for w in chat]
+    biased = audit_tokens(every, RING, SCHEME, alpha=0.01)
+    assert [f.account for f in biased.flagged] == ["acct_042"]
+    fair = audit_tokens(read_windows(_copier(6), chats, 2), RING, SCHEME, alpha=0.01)
+    assert fair.flagged == ()
+    assert first_occurrences([[1, 2, 3], [2, 3, 4], [1, 2, 5]], 2) == [[1, 2, 3], [2, 3, 4]]

@@ -297,7 +297,7 @@ def stage_read(args: argparse.Namespace) -> None:
     and its most likely next tokens are scored against every key (forensics.reading)."""
     from finetune import examples
 
-    from distillguard.forensics.reading import read_chats
+    from distillguard.forensics.reading import first_occurrences, read_chats
     from distillguard.gateway.upstreams.local_model_hf import argmax_next
 
     attacker = orjson.loads((WORK / "harvest-meta.json").read_bytes())["account"]
@@ -307,20 +307,27 @@ def stage_read(args: argparse.Namespace) -> None:
     for name in [*(n for n, _ in _names(args)), "base"]:
         if name in out and not args.again:
             continue
-        loaded = _student(name)
+        loaded = _student(name) if not (WORK / f"read-{name}.json").is_file() else _model()
         if loaded is None:
             continue
         model, tok = loaded
         data = examples(tok, [(r["prompt"], r["text"]) for r in rows], MAX_PROMPT, MAX_ANSWER)
+        cache = WORK / f"read-{name}.json"
         started = time.perf_counter()
-        chats = read_chats(argmax_next(model, tok.pad_token_id), data, 2)
+        if cache.is_file():
+            chats = orjson.loads(cache.read_bytes())
+        else:
+            chats = read_chats(argmax_next(model, tok.pad_token_id), data, 2)
+            cache.write_bytes(orjson.dumps(chats))
         seconds = time.perf_counter() - started
+        first = [first_occurrences(c, 2) for c in chats]
         out[name] = {
-            **_score(_flat(chats), ring, attacker, None),
+            **_score(_flat(first), ring, attacker, None),
             "read_s": seconds,
+            "every_position": _score(_flat(chats), ring, attacker, None),
             "curve": [
-                {"answers": k, **_score(_flat(chats[:k]), ring, attacker, None)}
-                for k in (25, 50, 100, 200)
+                {"answers": k, **_score(_flat(first[:k]), ring, attacker, None)}
+                for k in (25, 50, 100, 200, 400)
             ],
         }
         print(f"read {name}: {out[name]}", flush=True)
