@@ -17,6 +17,7 @@ from gateway_harness import Gateway, gateway_settings
 from distillguard.gateway import BackgroundServer, build_app
 from distillguard.gateway.client_ip import ClientAddress
 from distillguard.store import open_store
+from distillguard.store.records import AccountStatus
 
 ASK = [{"role": "user", "content": "hello"}]
 
@@ -177,4 +178,36 @@ def test_concurrent_requests_share_one_key_check_and_busy_keys_refresh_ahead(
         assert 2 <= counting.checks <= 4
 
     asyncio.run(burst())
+    store.close()
+
+
+def test_a_long_expired_entry_is_not_served_while_its_key_is_checked_again(
+    tmp_path: Path,
+) -> None:
+    from distillguard.gateway.auth import Authenticator
+    from distillguard.gateway.metrics import GatewayMetrics
+    from distillguard.settings import AuthSettings
+
+    store = open_store(gateway_settings(tmp_path))
+    account = store.create_account("idle", tier="open")
+    secret = store.create_key(account.id).secret
+    counting = _Counting(store)
+    auth = Authenticator(counting, AuthSettings(cache_ttl_s=0.2), GatewayMetrics())  # type: ignore[arg-type]
+
+    async def later() -> None:
+        header = f"Bearer {secret}"
+        await auth.principal(header, "10.0.0.1")
+        store.set_status(
+            account.id, AccountStatus.SUSPENDED
+        )  # while the entry idles past its expiry
+        await asyncio.sleep(0.5)
+        t0 = time.perf_counter()
+        got = await asyncio.gather(
+            *(auth.principal(header, "10.0.0.1") for _ in range(5)), return_exceptions=True
+        )
+        assert time.perf_counter() - t0 >= 0.05  # every request waited for the new check
+        assert all(getattr(g, "status", None) == 403 for g in got), got  # and saw the suspension
+        assert counting.checks == 2
+
+    asyncio.run(later())
     store.close()

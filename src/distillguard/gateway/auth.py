@@ -3,7 +3,8 @@
 Checking a key costs a scrypt hash (tens of ms), so a key that passed is trusted for
 `auth.cache_ttl_s` seconds, keyed by a SHA-256 of the secret (never the secret itself). One
 check per key runs at a time (concurrent requests with it wait for that one), and a busy key
-is checked again in the background shortly before its entry expires, so its requests never
+is checked again in the background shortly before its entry expires (the entry serving on
+while that check runs, at most a fifth of its lifetime past expiry), so its requests never
 queue behind scrypt.
 Revoking a key or suspending an account therefore takes effect within that time on every
 replica, and at once on the replica that did it through `forget`.
@@ -59,7 +60,10 @@ class Authenticator:
         digest = hashlib.sha256(secret.encode()).digest()
         now = time.monotonic()
         hit = self._cache.get(digest)
-        if hit is not None and hit[0] > now:
+        # While the key's check runs, its entry still serves, for at most the refresh window
+        # past its expiry: a refresh that lands a little late must not make requests wait.
+        grace = self._ttl_s * _REFRESH_AHEAD if digest in self._inflight else 0.0
+        if hit is not None and hit[0] + grace > now:
             who = hit[1]
             if hit[0] - now < self._ttl_s * _REFRESH_AHEAD and digest not in self._inflight:
                 self._refresh(secret, digest, ip)
