@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -149,65 +150,69 @@ class _Counting:
         return self.store.authenticate(secret)
 
 
-def test_concurrent_requests_share_one_key_check_and_busy_keys_refresh_ahead(
-    tmp_path: Path,
-) -> None:
-    from distillguard.gateway.auth import Authenticator
-    from distillguard.gateway.metrics import GatewayMetrics
-    from distillguard.settings import AuthSettings
+@dataclass
+class _Checked:
+    """An `Authenticator` over a real store that counts its key checks, and one key."""
 
-    settings = gateway_settings(tmp_path)
-    store = open_store(settings)
-    account = store.create_account("busy", tier="open")
-    secret = store.create_key(account.id).secret
-    counting = _Counting(store)
-    auth = Authenticator(counting, AuthSettings(cache_ttl_s=0.5), GatewayMetrics())  # type: ignore[arg-type]
-
-    async def burst() -> None:
-        header = f"Bearer {secret}"
-        got = await asyncio.gather(*(auth.principal(header, "10.0.0.1") for _ in range(50)))
-        assert {w.account.id for w in got} == {account.id}
-        assert counting.checks == 1  # not 50 scrypt hashes
-        # Requests keep coming past the entry's lifetime: refreshed in the background,
-        # so none waits for a check again.
-        for _ in range(20):
-            t0 = time.perf_counter()
-            await auth.principal(header, "10.0.0.1")
-            assert time.perf_counter() - t0 < 0.04
-            await asyncio.sleep(0.05)
-        assert 2 <= counting.checks <= 4
-
-    asyncio.run(burst())
-    store.close()
+    store: Any
+    account: Any
+    header: str
+    counting: _Counting
+    auth: Any
 
 
-def test_a_long_expired_entry_is_not_served_while_its_key_is_checked_again(
-    tmp_path: Path,
-) -> None:
+def _checked(tmp_path: Path, ttl_s: float) -> _Checked:
     from distillguard.gateway.auth import Authenticator
     from distillguard.gateway.metrics import GatewayMetrics
     from distillguard.settings import AuthSettings
 
     store = open_store(gateway_settings(tmp_path))
-    account = store.create_account("idle", tier="open")
-    secret = store.create_key(account.id).secret
+    account = store.create_account("busy", tier="open")
+    header = f"Bearer {store.create_key(account.id).secret}"
     counting = _Counting(store)
-    auth = Authenticator(counting, AuthSettings(cache_ttl_s=0.2), GatewayMetrics())  # type: ignore[arg-type]
+    auth = Authenticator(counting, AuthSettings(cache_ttl_s=ttl_s), GatewayMetrics())  # type: ignore[arg-type]
+    return _Checked(store, account, header, counting, auth)
+
+
+def test_concurrent_requests_share_one_key_check_and_busy_keys_refresh_ahead(
+    tmp_path: Path,
+) -> None:
+    c = _checked(tmp_path, ttl_s=0.5)
+
+    async def burst() -> None:
+        got = await asyncio.gather(*(c.auth.principal(c.header, "10.0.0.1") for _ in range(50)))
+        assert {w.account.id for w in got} == {c.account.id}
+        assert c.counting.checks == 1  # not 50 scrypt hashes
+        # Requests keep coming past the entry's lifetime: refreshed in the background,
+        # so none waits for a check again.
+        for _ in range(20):
+            t0 = time.perf_counter()
+            await c.auth.principal(c.header, "10.0.0.1")
+            assert time.perf_counter() - t0 < 0.04
+            await asyncio.sleep(0.05)
+        assert 2 <= c.counting.checks <= 4
+
+    asyncio.run(burst())
+    c.store.close()
+
+
+def test_a_long_expired_entry_is_not_served_while_its_key_is_checked_again(
+    tmp_path: Path,
+) -> None:
+    c = _checked(tmp_path, ttl_s=0.2)
 
     async def later() -> None:
-        header = f"Bearer {secret}"
-        await auth.principal(header, "10.0.0.1")
-        store.set_status(
-            account.id, AccountStatus.SUSPENDED
-        )  # while the entry idles past its expiry
+        await c.auth.principal(c.header, "10.0.0.1")
+        # Suspended while the entry idles past its expiry.
+        c.store.set_status(c.account.id, AccountStatus.SUSPENDED)
         await asyncio.sleep(0.5)
         t0 = time.perf_counter()
         got = await asyncio.gather(
-            *(auth.principal(header, "10.0.0.1") for _ in range(5)), return_exceptions=True
+            *(c.auth.principal(c.header, "10.0.0.1") for _ in range(5)), return_exceptions=True
         )
         assert time.perf_counter() - t0 >= 0.05  # every request waited for the new check
         assert all(getattr(g, "status", None) == 403 for g in got), got  # and saw the suspension
-        assert counting.checks == 2
+        assert c.counting.checks == 2
 
     asyncio.run(later())
-    store.close()
+    c.store.close()
