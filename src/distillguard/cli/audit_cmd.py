@@ -9,6 +9,7 @@ contexts of the answers it was served: far stronger against a model trained on t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -21,12 +22,13 @@ from distillguard.cli.events_cmd import fail
 from distillguard.errors import AuditError, DistillguardError, InputNotFoundError
 from distillguard.forensics.audit import (
     AuditReport,
+    Chat,
     audit,
     read_served_chats,
     read_texts,
     served_contexts,
 )
-from distillguard.forensics.watermark import WatermarkScheme
+from distillguard.forensics.watermark import U64, WatermarkScheme
 from distillguard.forensics.watermark_keys import KeyRing
 from distillguard.settings import Settings, load_settings
 
@@ -72,6 +74,21 @@ def _secret(settings: Settings) -> bytes:
             "pass the --config of the gateway whose outputs to test (its watermark.secret)",
         )
     return secret.get_secret_value().encode()
+
+
+def _served(
+    path: Path, ring: KeyRing, tokenize: Callable[[str], list[int]], scheme: WatermarkScheme
+) -> tuple[dict[str, list[Chat]], dict[str, U64]]:
+    """The candidates' served chats in an event log, and the watermark contexts of each one's
+    answers."""
+    chats = {a: c for a, c in read_served_chats(path).items() if a in ring.accounts}
+    if not chats:
+        raise AuditError(
+            f"{path} holds no answer served to any of the {len(ring)} candidates",
+            "pass the event log of the gateway whose keys these are",
+        )
+    answers = {a: [answer for _, answer in c] for a, c in chats.items()}
+    return chats, served_contexts(answers, tokenize, scheme)
 
 
 def _p(p: float) -> str:
@@ -177,16 +194,7 @@ def register(app: typer.Typer) -> None:
                 ids: list[int] = tokenizer(text, add_special_tokens=False)["input_ids"]
                 return ids
 
-            contexts, chats = None, {}
-            if served is not None:
-                chats = {a: c for a, c in read_served_chats(served).items() if a in ring.accounts}
-                if not chats:
-                    raise AuditError(
-                        f"{served} holds no answer served to any of the {len(ring)} candidates",
-                        "pass the event log of the gateway whose keys these are",
-                    )
-                answers = {a: [answer for _, answer in c] for a, c in chats.items()}
-                contexts = served_contexts(answers, tokenize, scheme)
+            chats, contexts = _served(served, ring, tokenize, scheme) if served else ({}, None)
             if read_with is not None and contexts is not None:
                 from distillguard.cli.audit_read import read_audit
 
