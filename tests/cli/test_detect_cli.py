@@ -25,6 +25,8 @@ ACCOUNT_KEYS = {
     "campaign",
     "reasons",
     "requests",
+    "peak",
+    "evidence",
 }
 CAMPAIGN_KEYS = {"campaign", "members", "score", "reasons", "first_linked_ts"}
 
@@ -72,7 +74,7 @@ def test_unknown_detector_is_a_usage_error(scenario: SimSummary, tmp_path: Path)
     args = ["analyze", str(scenario.events_path), "--out", str(tmp_path), "--detector", "nope"]
     result = runner.invoke(app, args)
     assert result.exit_code == 2
-    assert "unknown detector 'nope'; use one of full, rate, prada" in plain(result.stderr)
+    assert "unknown detector 'nope'; use one of full, meanrank, rate, prada" in plain(result.stderr)
     assert not (tmp_path / "accounts.jsonl").exists()
 
 

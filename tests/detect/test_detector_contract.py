@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import pickle
 import random
 from collections.abc import Callable
@@ -10,9 +11,11 @@ from collections.abc import Callable
 import orjson
 import pytest
 
+from distillguard.detect import behaviour
 from distillguard.detect.base import Detector, Observation
 from distillguard.detect.baselines import PradaBaseline, RateBaseline
 from distillguard.detect.features import extract
+from distillguard.detect.detectors import TemplateDetector, UsageDetector
 from distillguard.detect.profile import AccountProfile, default_detectors
 from distillguard.events import Event
 
@@ -22,6 +25,15 @@ FACTORIES: list[Callable[[], Detector]] = [
     PradaBaseline,
 ]
 IDS = [f().name for f in FACTORIES]
+
+
+def evidence(d: Detector) -> tuple[float, ...]:
+    """What a detector reports: its score, and for the usage counters the statistics."""
+    if isinstance(d, UsageDetector):
+        return (d.score(), *behaviour.vector(d))
+    if isinstance(d, TemplateDetector):
+        return (d.score(), d.top_share(), d.distinct.count())
+    return (d.score(),)
 
 
 def stream(make_event: Callable[..., Event], n: int, seed: int) -> list[Observation]:
@@ -43,8 +55,10 @@ def stream(make_event: Callable[..., Event], n: int, seed: int) -> list[Observat
             logit_bias={str(rng.randrange(50000)): 100} if rng.random() < 0.2 else None,
             top_logprobs=5 if rng.random() < 0.3 else None,
             max_tokens=1 if rng.random() < 0.3 else 256,
+            completion_tokens=rng.choice([1, 256, 256, 40]),
+            tools=[{"type": "function", "function": {"name": "f"}}] if rng.random() < 0.5 else None,
         )
-        out.append(profile.observe(extract(ev)))
+        out.append(profile.observe(extract(ev, phrasing=True)))
     return out
 
 
@@ -61,6 +75,15 @@ def test_deterministic_and_scores_in_unit_interval(factory, make_event) -> None:
 
 
 @pytest.mark.parametrize("factory", FACTORIES, ids=IDS)
+def test_the_contract_stream_makes_every_detector_report(factory, make_event) -> None:
+    """Otherwise a broken merge or state round trip would compare zeros with zeros."""
+    d = factory()
+    for o in stream(make_event, 300, seed=1):
+        d.update(o)
+    assert any(v != 0.0 for v in evidence(d)), f"{d.name} reports nothing on the stream"
+
+
+@pytest.mark.parametrize("factory", FACTORIES, ids=IDS)
 def test_state_round_trips_through_json(factory, make_event) -> None:
     d = factory()
     for o in stream(make_event, 200, seed=2):
@@ -68,7 +91,7 @@ def test_state_round_trips_through_json(factory, make_event) -> None:
     state = orjson.loads(orjson.dumps(d.to_state()))
     e = factory()
     e.load_state(state)
-    assert e.score() == pytest.approx(d.score())
+    assert evidence(e) == pytest.approx(evidence(d))
     assert e.to_state() == orjson.loads(orjson.dumps(d.to_state()))
     pickle.loads(pickle.dumps(d.to_state()))
 
@@ -89,11 +112,21 @@ def test_merge_is_like_seeing_both_streams(factory, make_event) -> None:
         pytest.skip("merges a summary (peaks, recent windows), not the whole stream")
     obs = stream(make_event, 400, seed=4)
     whole, left, right = factory(), factory(), factory()
+    usage = isinstance(whole, UsageDetector)
     for i, o in enumerate(obs):
         whole.update(o)
-        (left if i % 2 else right).update(o)
+        # Usage merges two accounts: a prompt both sent is new to each, and a day both
+        # were active counts twice (requests per member-day), so split by prompt here.
+        side = o.f.content % 2 if usage else i % 2
+        (left if side else right).update(o)
     left.merge(right)
-    assert left.score() == pytest.approx(whole.score(), abs=0.05)
+    assert any(v != 0.0 for v in evidence(whole))
+    got, want = list(evidence(left)), list(evidence(whole))
+    if usage:
+        volume = 1 + behaviour.NAMES.index("volume")
+        assert got[volume] == pytest.approx(math.log1p(whole.n / (left.days)), abs=0.01)
+        got[volume] = want[volume]
+    assert got == pytest.approx(want, abs=0.05)
 
 
 def test_observation_is_not_mutated(make_event) -> None:

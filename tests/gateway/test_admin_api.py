@@ -13,16 +13,6 @@ import pytest
 from gateway_harness import Gateway
 
 TOKEN = "admin-token-0123456789abcdef"
-COT_SYSTEM = "You are an AI assistant. Think step-by-step and justify your steps."
-SCAFFOLDS = [
-    "Question: why does {} happen?\nAnswer:",
-    "Instruction: summarise {} for a student.\nOutput:",
-    "Solve the following problem: {} apples",
-    "Premise: {} is true.\nHypothesis: it is false.\nLabel:",
-    "Given the passage: {}\nQuestion: what is it about?",
-]
-OPENERS = ["please", "task", "now", "next", "first", "also", "alpha", "beta", "red", "blue"]
-TEMPLATES = [f"{o} {t}" for o in OPENERS for t in SCAFFOLDS]
 
 
 @pytest.fixture
@@ -121,7 +111,11 @@ def test_attributes_are_checked_and_named(admin) -> None:
 def test_detection_lists_flagged_accounts_with_reasons(
     start_gateway: Callable[..., Gateway],
 ) -> None:
-    """A chain-of-thought harvest replayed with its own clock gets flagged, and says why."""
+    """A logit-bias sweep replayed with its own clock gets flagged, and says why.
+
+    A sweep is evidence by itself; behaviour needs peers to rank against, which a
+    one-account gateway does not have (see tests/detect for the population).
+    """
     gw = start_gateway(admin={"token": TOKEN}, events={"trust_event_time": True})
     client = httpx.Client(base_url=gw.url, headers={"authorization": f"Bearer {TOKEN}"})
     gw.clients.append(client)  # type: ignore[arg-type]
@@ -131,10 +125,9 @@ def test_detection_lists_flagged_accounts_with_reasons(
     for i in range(240):
         chat.chat.completions.create(
             model="sim-large",
-            messages=[
-                {"role": "system", "content": COT_SYSTEM},
-                {"role": "user", "content": rng.choice(TEMPLATES).format(rng.random())},
-            ],
+            messages=[{"role": "user", "content": f"Say one word {rng.random()}"}],
+            logit_bias={str(rng.randrange(50_000)): 100 for _ in range(4)},
+            max_tokens=1,
             extra_headers={"x-distillguard-event-time": str(t0 + 30 * i)},
         )
     deadline = time.monotonic() + 10
@@ -145,7 +138,7 @@ def test_detection_lists_flagged_accounts_with_reasons(
     assert report["enabled"] and report["events"] == 240
     flagged = {a["account"]: a for a in report["accounts"]}
     assert gw.account.id in flagged
-    assert any("step" in r for r in flagged[gw.account.id]["reasons"])
+    assert any("logit_bias" in r for r in flagged[gw.account.id]["reasons"])
     detail = client.get(f"/admin/accounts/{gw.account.id}").json()["detection"]
     assert detail["requests"] == 240 and detail["flagged"]
     logs = gw.recorder.log.folder.glob("events-*.jsonl")

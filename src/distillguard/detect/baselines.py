@@ -102,8 +102,23 @@ def _only(detector: type[RateBaseline] | type[PradaBaseline]) -> list[Detector]:
 
 
 BASELINES: dict[str, AnalyzerConfig] = {
-    "rate": AnalyzerConfig(threshold=0.5, linking=False, detectors=lambda: _only(RateBaseline)),
+    # The mean of an account's population percentiles on the behaviour statistics, with
+    # no weights, purpose gate, shrinkage or linking: what the full scorer must beat.
+    "meanrank": AnalyzerConfig(threshold=0.7, linking=False, scorer="meanrank", flag_after=1),
+    "rate": AnalyzerConfig(
+        threshold=0.5,
+        linking=False,
+        detectors=lambda: _only(RateBaseline),
+        scorer="detectors",
+        flag_after=1,
+    ),
     "prada": AnalyzerConfig(
-        threshold=0.1, linking=False, link=LinkConfig(), detectors=lambda: _only(PradaBaseline)
+        threshold=0.1,
+        linking=False,
+        link=LinkConfig(),
+        detectors=lambda: _only(PradaBaseline),
+        scorer="detectors",
+        phrasing=True,
+        flag_after=1,
     ),
 }

@@ -5,9 +5,18 @@
         analyzer.process(event)
     accounts, campaigns = analyzer.results()
 
-Every decision about an account uses only events up to that moment: its own score
-is re-evaluated on each of its events, and campaigns are re-linked every
-`link_every_s` seconds of stream time (never wall-clock time).
+Every decision about an account uses only events up to that moment. Its risk is its
+behaviour ranked against the population of accounts seen so far (`detect.population`):
+the population is rebuilt every `link_every_s` seconds of stream time (never the wall
+clock), and sooner while it is young (whenever the number of rankable accounts has
+doubled), then campaigns are re-linked and every account re-scored. In between, an
+account is re-scored on its own events against the last population.
+
+An account is flagged while its last `flag_after` consecutive scorings reached the
+threshold, so a single noisy ranking of a young account does not count, and an account
+whose later traffic clears it (an evaluation's first pass over a benchmark looks like a
+harvest until it re-runs) is no longer flagged; `first_flag_index` keeps when it first
+was, and the policy's hysteresis decides what enforcement does meanwhile.
 """
 
 from __future__ import annotations
@@ -16,18 +25,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from distillguard.detect import behaviour
 from distillguard.detect.base import Detector
-from distillguard.detect.campaigns import LinkConfig, campaign_id, cohesion, link
+from distillguard.detect.campaigns import LinkConfig, campaign_id, link
 from distillguard.detect.features import extract
+from distillguard.detect.linking import BehaviourLinkConfig, behaviour_links
+from distillguard.detect.population import MIN_PEERS, Population
 from distillguard.detect.profile import AccountProfile, default_detectors
 from distillguard.detect.scoring import (
-    COHESIVE,
     DEFAULT_THRESHOLD,
+    account_risk,
     assess,
     campaign_risk,
-    coordinated_risk,
     member_risk,
+    plain_mean_rank,
     risk,
+    usage_of,
 )
 from distillguard.events import Event
 
@@ -38,13 +51,19 @@ class AnalyzerConfig:
     link_every_s: float = 3600.0
     linking: bool = True
     link: LinkConfig = field(default_factory=LinkConfig)
+    behaviour_link: BehaviourLinkConfig = field(default_factory=BehaviourLinkConfig)
     detectors: Callable[[], list[Detector]] = default_detectors
+    # "population": behaviour ranked among peers; "detectors": noisy-OR of the detectors;
+    # "meanrank": the plain mean of the population percentiles (a baseline).
+    scorer: str = "population"
+    phrasing: bool = False  # cue and SimHash features (the PRADA baseline reads them)
     score_every: int = 8
     score_all_first: int = 64  # every one of an account's first requests is scored
-    link_min_requests: int = 30  # fewer say too little about an account to link it
+    link_min_requests: int = 10  # fewer say too little about an account to link it
     # A campaign raises its members only once they have stayed linked through this many
     # consecutive re-linkings, so a passing coincidence does not leave a sticky flag.
     link_persistence: int = 2
+    flag_after: int = 2  # consecutive scorings at or over the threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +75,8 @@ class AccountResult:
     campaign: str | None
     reasons: tuple[str, ...]
     requests: int
+    peak: float = 0.0
+    evidence: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,115 +95,144 @@ class _Track:
     first_flag: int | None = None
     campaign: str | None = None
     linked_runs: int = 0  # consecutive re-linkings that found the account in a campaign
+    score: float = 0.0  # the latest risk
+    over: int = 0  # consecutive scorings at or over the threshold
 
 
 # The key of the analyzer's own state among the per-account ones.
 CAMPAIGNS = "#campaigns"
+_TRACK_FIELDS = ("max_score", "first_flag", "campaign", "linked_runs", "score", "over")
 
 
 def _track_state(track: _Track) -> dict[str, Any]:
-    return {
-        "profile": track.profile.to_state(),
-        "max_score": track.max_score,
-        "first_flag": track.first_flag,
-        "campaign": track.campaign,
-        "linked_runs": track.linked_runs,
-    }
+    out: dict[str, Any] = {"profile": track.profile.to_state()}
+    out.update({name: getattr(track, name) for name in _TRACK_FIELDS})
+    return out
 
 
 def _load_track(state: Mapping[str, Any]) -> _Track:
-    return _Track(
-        AccountProfile.from_state(state["profile"]),
-        state["max_score"],
-        state["first_flag"],
-        state["campaign"],
-        state["linked_runs"],
-    )
+    track = _Track(AccountProfile.from_state(state["profile"]))
+    for name in _TRACK_FIELDS:
+        if name in state:  # states saved before a field existed keep its default
+            setattr(track, name, state[name])
+    return track
 
 
 class Analyzer:
     def __init__(self, config: AnalyzerConfig | None = None) -> None:
         self.config = config or AnalyzerConfig()
         self.tracks: dict[str, _Track] = {}
+        self.population = Population()
         self.campaign_scores: dict[str, float] = {}
         self.campaign_members: dict[str, list[str]] = {}
         self.campaign_first_ts: dict[str, float] = {}
-        self.cohesive: dict[str, bool] = {}
         self.next_link_ts: float | None = None
         self.events = 0
+        self.rankable = 0  # accounts with enough requests to be ranked
+        self.built_with = 0  # rankable accounts when the population was last built
         self._changed: set[str] = set()  # accounts whose state changed since `take_changes`
 
     def process(self, event: Event) -> float:
         """Learn from one event; return the account's risk (campaign included).
 
         The risk is re-scored on each of an account's first `score_all_first` requests and
-        then on every `score_every`-th; in between, the latest peak is returned.
+        then on every `score_every`-th; in between, the latest score is returned.
         """
-        if self.config.linking:
-            if self.next_link_ts is None:
-                self.next_link_ts = event.ts + self.config.link_every_s
-            elif event.ts >= self.next_link_ts:
-                self.relink(event.ts)
-                self.next_link_ts = event.ts + self.config.link_every_s
+        self._maybe_refresh(event.ts)
         track = self.tracks.get(event.account)
         if track is None:
             track = self.tracks[event.account] = _Track(AccountProfile(self.config.detectors()))
         profile = track.profile
-        profile.observe(extract(event))
+        profile.observe(extract(event, self.config.phrasing))
         self.events += 1
         self._changed.add(event.account)
-        # Scoring every detector costs as much as updating them: past the first requests,
-        # score every `score_every`-th one (first_flag_index is then exact to that step).
+        if profile.n == behaviour.MIN_REQUESTS:
+            self.rankable += 1
+        # Scoring costs as much as updating: past the first requests, score every
+        # `score_every`-th one (first_flag_index is then exact to that step).
         if profile.n > self.config.score_all_first and profile.n % self.config.score_every:
-            return track.max_score
-        if track.campaign is not None and track.linked_runs >= self.config.link_persistence:
-            cid = track.campaign
-            score = member_risk(profile.detectors, self.campaign_scores[cid], self.cohesive[cid])
+            return track.score
+        return self._score(track)
+
+    def _maybe_refresh(self, ts: float) -> None:
+        if self.next_link_ts is None:
+            self.next_link_ts = ts + self.config.link_every_s
+        young = self.rankable >= MIN_PEERS and self.rankable >= 2 * self.built_with
+        if ts >= self.next_link_ts or young:
+            self.refresh(ts)
+            self.next_link_ts = ts + self.config.link_every_s
+
+    def _score(self, track: _Track) -> float:
+        detectors = track.profile.detectors
+        if self.config.scorer == "detectors":
+            score = risk(detectors)
+        elif self.config.scorer == "meanrank":
+            score = plain_mean_rank(detectors, self.population)
         else:
-            score = risk(profile.detectors)
+            score = account_risk(detectors, self.population)
+            cid = track.campaign
+            if cid is not None and track.linked_runs >= self.config.link_persistence:
+                score = member_risk(detectors, self.population, self.campaign_scores[cid], score)
         self._record(track, score)
         return score
 
     def _record(self, track: _Track, score: float) -> None:
-        if score > track.max_score:
-            track.max_score = score
-        if track.first_flag is None and score >= self.config.threshold:
+        track.score = score
+        track.max_score = max(track.max_score, score)
+        track.over = track.over + 1 if score >= self.config.threshold else 0
+        if track.first_flag is None and track.over >= self.config.flag_after:
             track.first_flag = track.profile.n
 
+    def refresh(self, now: float) -> None:
+        """Rebuild the population, re-form campaigns, and re-score every account."""
+        if self.config.scorer != "detectors":
+            rows = {}
+            for account, t in self.tracks.items():
+                usage = usage_of(t.profile.detectors)
+                if usage is not None and usage.n >= behaviour.MIN_REQUESTS:
+                    rows[account] = (behaviour.segment(usage), behaviour.vector(usage))
+            self.population = Population.build(rows)
+            self.built_with = self.rankable
+        if self.config.linking:
+            self.relink(now)
+        if self.config.scorer != "detectors":
+            for track in self.tracks.values():
+                if track.profile.n >= behaviour.MIN_REQUESTS:
+                    self._score(track)
+            self._changed.update(self.tracks)
+
     def relink(self, now: float) -> None:
-        """Re-form campaigns from current fingerprints and raise members to the campaign risk."""
-        prints = {
-            a: t.profile.fingerprint()
-            for a, t in self.tracks.items()
-            if t.profile.n >= self.config.link_min_requests
+        """Re-form campaigns from shared fingerprints and from behaviour, and score them."""
+        eligible = {
+            a: t for a, t in self.tracks.items() if t.profile.n >= self.config.link_min_requests
         }
-        groups = link(prints, self.config.link)
+        groups = link({a: t.profile.fingerprint() for a, t in eligible.items()}, self.config.link)
+        if self.config.scorer == "population":
+            usages = {a: usage_of(t.profile.detectors) for a, t in eligible.items()}
+            groups = _merge_groups(
+                groups,
+                behaviour_links(
+                    {a: u for a, u in usages.items() if u is not None},
+                    self.population,
+                    self.config.behaviour_link,
+                ),
+            )
         previous = {a for a, t in self.tracks.items() if t.campaign is not None}
         for track in self.tracks.values():
             track.campaign = None
         self.campaign_scores.clear()
         self.campaign_members.clear()
-        self.cohesive.clear()
         for members in groups:
             cid = campaign_id(members)
             profiles = [self.tracks[a].profile for a in members]
             merged = profiles[0].merged_detectors(profiles[1:])
-            cohesive = cohesion(profiles, [prints[a] for a in members]) >= COHESIVE
-            self.cohesive[cid] = cohesive
-            score = campaign_risk(merged, cohesive)
-            if cohesive:
-                score = max(score, coordinated_risk([p.detectors for p in profiles]))
-            self.campaign_scores[cid] = score
+            self.campaign_scores[cid] = campaign_risk(merged, self.population)
             self.campaign_members[cid] = members
             self.campaign_first_ts.setdefault(cid, now)
             for a in members:
                 track = self.tracks[a]
                 track.campaign = cid
                 track.linked_runs = track.linked_runs + 1 if a in previous else 1
-                if track.linked_runs >= self.config.link_persistence:
-                    campaign = self.campaign_scores[cid]
-                    score = member_risk(track.profile.detectors, campaign, self.cohesive[cid])
-                    self._record(track, score)
         for track in self.tracks.values():
             if track.campaign is None:
                 track.linked_runs = 0
@@ -204,7 +254,9 @@ class Analyzer:
                 "scores": self.campaign_scores,
                 "members": self.campaign_members,
                 "first_ts": self.campaign_first_ts,
-                "cohesive": self.cohesive,
+                "population": self.population.to_state(),
+                "rankable": self.rankable,
+                "built_with": self.built_with,
             }
         self._changed.clear()
         return out
@@ -219,37 +271,18 @@ class Analyzer:
             self.campaign_scores = dict(shared["scores"])
             self.campaign_members = {c: list(m) for c, m in shared["members"].items()}
             self.campaign_first_ts = dict(shared["first_ts"])
-            self.cohesive = dict(shared["cohesive"])
+            if "population" in shared:
+                self.population = Population.from_state(shared["population"])
+        self.rankable = sum(t.profile.n >= behaviour.MIN_REQUESTS for t in self.tracks.values())
+        self.built_with = len(self.population)
         self._changed.clear()
 
     def results(self) -> tuple[list[AccountResult], list[CampaignResult]]:
-        accounts = []
-        for name in sorted(self.tracks):
-            t = self.tracks[name]
-            a = assess(t.profile.detectors)
-            reasons = a.reasons
-            if t.campaign is not None:
-                n = len(self.campaign_members[t.campaign])
-                cs = self.campaign_scores[t.campaign]
-                reasons = (
-                    f"member of campaign {t.campaign} ({n} accounts, risk {cs:.2f})",
-                    *reasons,
-                )
-            accounts.append(
-                AccountResult(
-                    account=name,
-                    score=round(t.max_score, 6),
-                    flagged=t.first_flag is not None,
-                    first_flag_index=t.first_flag,
-                    campaign=t.campaign,
-                    reasons=reasons,
-                    requests=t.profile.n,
-                )
-            )
+        accounts = [self._result(name) for name in sorted(self.tracks)]
         campaigns = []
         for cid, members in sorted(self.campaign_members.items()):
             profiles = [self.tracks[a].profile for a in members]
-            merged = assess(profiles[0].merged_detectors(profiles[1:]))
+            merged = assess(profiles[0].merged_detectors(profiles[1:]), self.population)
             campaigns.append(
                 CampaignResult(
                     cid,
@@ -260,3 +293,48 @@ class Analyzer:
                 )
             )
         return accounts, campaigns
+
+    def assessment(self, account: str) -> tuple[str, ...]:
+        """An account's reasons now, in words (its campaign first)."""
+        return self._result(account).reasons
+
+    def _result(self, name: str) -> AccountResult:
+        t = self.tracks[name]
+        a = assess(t.profile.detectors, self.population)
+        reasons = a.reasons
+        if t.campaign is not None:
+            n = len(self.campaign_members[t.campaign])
+            cs = self.campaign_scores[t.campaign]
+            reasons = (f"member of campaign {t.campaign} ({n} accounts, risk {cs:.2f})", *reasons)
+        return AccountResult(
+            account=name,
+            score=round(t.score, 6),
+            flagged=t.over >= self.config.flag_after,
+            first_flag_index=t.first_flag,
+            campaign=t.campaign,
+            reasons=reasons,
+            requests=t.profile.n,
+            peak=round(t.max_score, 6),
+            evidence=dict(a.evidence),
+        )
+
+
+def _merge_groups(*sources: list[list[str]]) -> list[list[str]]:
+    """Union of overlapping groups from several linkers."""
+    owner: dict[str, int] = {}
+    groups: list[set[str]] = []
+    for source in sources:
+        for members in source:
+            hits = sorted({owner[a] for a in members if a in owner})
+            if not hits:
+                groups.append(set(members))
+                idx = len(groups) - 1
+            else:
+                idx = hits[0]
+                for other in hits[1:]:
+                    groups[idx] |= groups[other]
+                    groups[other] = set()
+                groups[idx] |= set(members)
+            for a in groups[idx]:
+                owner[a] = idx
+    return sorted((sorted(g) for g in groups if g), key=lambda g: g[0])

@@ -8,6 +8,7 @@ recently (a rotating Bloom filter), how far is it from the account's recent prom
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from typing import Any
@@ -17,18 +18,7 @@ import numpy.typing as npt
 import orjson
 
 from distillguard.detect.base import Detector, Observation
-from distillguard.detect.detectors import (
-    ConcentrationDetector,
-    ElicitationDetector,
-    HarvestDetector,
-    NoveltyDetector,
-    ProbeDetector,
-    RhythmDetector,
-    SessionDetector,
-    StreamsDetector,
-    TemplateDetector,
-    VolumeDetector,
-)
+from distillguard.detect.detectors import ProbeDetector, TemplateDetector, UsageDetector
 from distillguard.detect.features import RequestFeatures
 from distillguard.detect.sketches import RotatingBloom, SpaceSaving, hash64
 
@@ -42,20 +32,12 @@ def _cached_hash(value: str) -> int:
 
 
 def default_detectors() -> list[Detector]:
-    return [
-        ElicitationDetector("cot"),
-        ElicitationDetector("rubric"),
-        ElicitationDetector("agentic", 0.1, 0.4),
-        ProbeDetector(),
-        HarvestDetector(),
-        TemplateDetector(),
-        StreamsDetector(),
-        NoveltyDetector(),
-        ConcentrationDetector(),
-        RhythmDetector(),
-        VolumeDetector(),
-        SessionDetector(),
-    ]
+    """Usage counters (ranked among peers by the scorer), probing, and template reuse.
+
+    Templates score nothing in the population scorer: their heavy hitters are content
+    fingerprints for campaign linking.
+    """
+    return [UsageDetector(), ProbeDetector(), TemplateDetector()]
 
 
 class AccountProfile:
@@ -76,13 +58,16 @@ class AccountProfile:
         """Update the context and every detector with one request; return its observation."""
         novel = not self.seen.seen_then_add(f.prompt)
         filled = min(self.ring_fill, RING)
-        if filled:
+        if not f.simhash:  # features without phrasing: no distances to keep
+            distance = 32
+        elif filled:
             xor = self.ring[:filled] ^ np.uint32(f.simhash)
             distance = int(np.bitwise_count(xor).min())
         else:
             distance = 32
-        self.ring[self.ring_fill % RING] = f.simhash
-        self.ring_fill += 1
+        if f.simhash:
+            self.ring[self.ring_fill % RING] = f.simhash
+            self.ring_fill += 1
         obs = Observation(f, novel, distance, f.ts - self.last_ts)
         self.n += 1
         self.last_ts = f.ts
@@ -153,9 +138,8 @@ class AccountProfile:
 
     def merged_detectors(self, others: list[AccountProfile]) -> list[Detector]:
         """Fresh detectors holding this profile's evidence plus the others' (a campaign)."""
-        merged = default_detectors()
-        for m, d in zip(merged, self.detectors, strict=True):
-            m.load_state(d.to_state())
+        merged = [copy.deepcopy(d) for d in self.detectors]
+        for m in merged:
             for other in others:
-                m.merge(other.detectors[[x.name for x in other.detectors].index(m.name)])
+                m.merge(next(x for x in other.detectors if x.name == m.name))
         return merged

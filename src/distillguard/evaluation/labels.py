@@ -15,6 +15,7 @@ class Label:
     extraction: bool
     campaign: str | None = None
     kind: str | None = None
+    family: str | None = None  # the scenario family of a simulated account (and its twin's)
 
 
 def read_labels(path: str | Path) -> dict[str, Label]:
@@ -28,12 +29,16 @@ def read_labels(path: str | Path) -> dict[str, Label]:
             raise LabelFormatError(
                 str(p), lineno, f"field 'label' must be 'extraction' or 'benign', got {label!r}"
             )
-        for name in ("campaign", "kind"):
+        for name in ("campaign", "kind", "family"):
             if obj.get(name) is not None and not isinstance(obj[name], str):
                 raise LabelFormatError(str(p), lineno, f"field '{name}' must be a string")
         if obj["account"] in labels:
             raise LabelFormatError(str(p), lineno, f"account {obj['account']!r} labelled twice")
         labels[obj["account"]] = Label(
-            obj["account"], label == "extraction", obj.get("campaign"), obj.get("kind")
+            obj["account"],
+            label == "extraction",
+            obj.get("campaign"),
+            obj.get("kind"),
+            obj.get("family"),
         )
     return labels

@@ -30,6 +30,7 @@ import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from distillguard.detect.engine import CAMPAIGNS, _load_track
+from distillguard.detect.population import Population
 from distillguard.detect.scoring import assess
 from distillguard.errors import AuditError, InputNotFoundError
 from distillguard.forensics.ledger_export import export_slice
@@ -100,9 +101,15 @@ def _detection(store: Store, account_id: str, cases: list[Case]) -> dict[str, An
     blob = store.load_detector_state().get(account_id)
     if blob is not None:
         track = _load_track(orjson.loads(zlib.decompress(blob)))
+        shared = store.load_detector_state().get(CAMPAIGNS)
+        population = (
+            Population.from_state(orjson.loads(zlib.decompress(shared)).get("population", {}))
+            if shared is not None
+            else None
+        )
         out["risk"] = round(track.max_score, 4)
         out["requests"] = track.profile.n
-        out["reasons"] = list(assess(track.profile.detectors).reasons)
+        out["reasons"] = list(assess(track.profile.detectors, population).reasons)
         out["campaign"] = track.campaign
     points = sorted(
         {(p[0], p[1]) for c in cases if c.kind == "account" for p in c.evidence.get("points", [])}

@@ -23,7 +23,6 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from distillguard.detect.engine import Analyzer
-from distillguard.detect.scoring import assess
 from distillguard.errors import StoreError
 from distillguard.events import Event
 from distillguard.gateway.api_errors import ApiError
@@ -190,7 +189,7 @@ class Enforcement:
         track = analyzer.tracks.get(t.account)
         reasons = list(t.reasons)
         if not reasons and track is not None:
-            reasons = list(assess(track.profile.detectors).reasons)
+            reasons = list(analyzer.assessment(t.account))
         entry = AuditEntry(
             ts,
             "system:policy",

@@ -1,0 +1,189 @@
+"""An account's behaviour as named statistics, and the words that explain each one.
+
+Every statistic is oriented so that a higher value is more like extraction, and is a
+plain function of the account's usage counters (`detectors.usage`). None of them is
+evidence by itself: `distillguard.detect.population` ranks each against the other
+accounts, so a trait that many accounts share (tools, worked explanations, long
+answers from a writing app) carries no weight wherever it appears.
+
+This module is the one place that says which statistics exist, how much each counts
+and how each is put into words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from distillguard.detect.detectors.usage import UsageDetector
+
+# Below this many requests an account says too little to be ranked among its peers.
+MIN_REQUESTS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Statistic:
+    name: str
+    weight: float
+    value: Callable[[UsageDetector], float]
+    # Values this close count as ties when ranked: a share of 99.5% against 100% is
+    # noise (a Bloom filter's false positive), not a difference between accounts.
+    tolerance: float
+    # (value, peers' median) -> words, for the high side (like extraction) and the low side.
+    high: Callable[[UsageDetector, float], str]
+    low: Callable[[UsageDetector, float], str]
+
+
+def _p(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _new(u: UsageDetector) -> float:
+    return u.share(u.new)
+
+
+def _single(u: UsageDetector) -> float:
+    return u.share(u.single)
+
+
+def _capped(u: UsageDetector) -> float:
+    return u.capped / u.served if u.served else 0.0
+
+
+def _length(u: UsageDetector) -> float:
+    return math.log1p(u.mean_out())
+
+
+def _ratio(u: UsageDetector) -> float:
+    return math.log(u.mean_ratio()) if u.served else 0.0
+
+
+def _volume(u: UsageDetector) -> float:
+    return math.log1p(u.per_day())
+
+
+STATISTICS: tuple[Statistic, ...] = (
+    Statistic(
+        "new",
+        1.0,
+        _new,
+        0.02,
+        lambda u, m: (
+            f"walks prompts without repeats: {u.new:,} distinct of {u.n:,} "
+            f"(peers' median {_p(m)})"
+        ),
+        lambda u, m: (
+            f"re-sends earlier prompts: {_p(1 - _new(u))} of requests repeat one, "
+            f"{u.reruns:,} under another model or temperature, as evaluations do "
+            f"(peers' median {_p(1 - m)})"
+        ),
+    ),
+    Statistic(
+        "single",
+        1.0,
+        _single,
+        0.02,
+        lambda u, m: (
+            f"single-shot prompts nobody follows up: {_p(_single(u))} of requests "
+            f"(peers' median {_p(m)})"
+        ),
+        lambda u, m: (
+            f"conversations go on: {_p(u.share(u.followup))} follow-ups and "
+            f"{_p(u.share(u.toolloop))} tool loops (peers' single-shot median {_p(m)})"
+        ),
+    ),
+    Statistic(
+        "capped",
+        1.0,
+        _capped,
+        0.02,
+        lambda u, m: (
+            f"answers harvested at the length cap: {u.capped:,} of {u.served:,} "
+            f"(peers' median {_p(m)})"
+        ),
+        lambda u, m: f"answers end on their own: {_p(_capped(u))} at the cap (peers' {_p(m)})",
+    ),
+    Statistic(
+        "length",
+        1.0,
+        _length,
+        0.1,
+        lambda u, m: (
+            f"long answers: ~{u.mean_out():,.0f} tokens each (peers' median {math.expm1(m):,.0f})"
+        ),
+        lambda u, m: (
+            f"short answers: ~{u.mean_out():,.0f} tokens each "
+            f"(peers' median {math.expm1(m):,.0f})"
+        ),
+    ),
+    Statistic(
+        "ratio",
+        1.0,
+        _ratio,
+        0.1,
+        lambda u, m: (
+            f"buys much output per prompt: {u.mean_ratio():.1f} answer tokens per prompt token "
+            f"(peers' median {math.exp(m):.1f})"
+        ),
+        lambda u, m: (
+            f"long inputs for its answers: {u.mean_ratio():.2f} answer tokens per prompt token "
+            f"(peers' median {math.exp(m):.2f})"
+        ),
+    ),
+    Statistic(
+        "breadth",
+        1.0,
+        lambda u: u.breadth(),
+        0.02,
+        lambda u, m: (
+            f"covers many capabilities: area spread {u.breadth():.2f} over {u.new:,} new "
+            f"prompts (peers' median {m:.2f})"
+        ),
+        lambda u, m: f"stays narrow: area spread {u.breadth():.2f} (peers' median {m:.2f})",
+    ),
+    Statistic(
+        "volume",
+        0.5,
+        _volume,
+        0.1,
+        lambda u, m: (
+            f"heavy use: {u.per_day():,.0f} requests per active day "
+            f"(peers' median {math.expm1(m):,.0f})"
+        ),
+        lambda u, m: (
+            f"light use: {u.per_day():,.0f} requests per active day "
+            f"(peers' median {math.expm1(m):,.0f})"
+        ),
+    ),
+    Statistic(
+        "hours",
+        0.5,
+        lambda u: u.flat_hours(),
+        0.02,
+        lambda u, m: (
+            f"keeps an operator's rhythm: arrivals spread over the day (entropy "
+            f"{u.flat_hours():.2f}, peers' median {m:.2f})"
+        ),
+        lambda u, m: (
+            f"keeps human hours: arrival entropy {u.flat_hours():.2f} (peers' median {m:.2f})"
+        ),
+    ),
+)
+NAMES: tuple[str, ...] = tuple(s.name for s in STATISTICS)
+TOLERANCES: tuple[float, ...] = tuple(s.tolerance for s in STATISTICS)
+# What a harvest is for: new prompts (not re-runs of the same ones), taken single-shot
+# (not a conversation or a tool loop). An account low on either is not harvesting,
+# however long its answers: an evaluation re-runs, a tutoring app follows up.
+PURPOSE: tuple[int, ...] = (NAMES.index("new"), NAMES.index("single"))
+BY_NAME: dict[str, Statistic] = {s.name: s for s in STATISTICS}
+
+
+def vector(usage: UsageDetector) -> tuple[float, ...]:
+    """The account's statistics, in the order of `STATISTICS`."""
+    return tuple(s.value(usage) for s in STATISTICS)
+
+
+def segment(usage: UsageDetector) -> str:
+    """Peers are accounts of the same kind: tool-using traffic is ranked among its own."""
+    return "tools" if usage.share(usage.tools) >= 0.5 else "plain"

@@ -1,0 +1,202 @@
+"""Usage shape: what an account's traffic is for, counted in plain numbers.
+
+Extraction shows in how answers are used, not in how prompts are phrased: a harvest
+walks a prompt source without repeats, fires single-shot prompts nobody follows up,
+takes answers at the length cap, covers many capabilities and keeps an operator's
+hours. Products re-send, follow up, loop tools and stay narrow; an evaluation re-runs
+the same prompts across models and temperatures. This detector only counts; whether a
+count is unusual is decided against the population (`distillguard.detect.population`),
+so it scores nothing itself.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from distillguard.detect.base import Observation, Signal, pct
+from distillguard.detect.sketches import RotatingBloom, SpaceSaving
+from distillguard.detect.text import AREA_NAMES
+
+_DAY_S = 86400.0
+_COUNTS = (
+    "n",
+    "served",
+    "new",
+    "reruns",
+    "single",
+    "followup",
+    "toolloop",
+    "tools",
+    "capped",
+    "days",
+)
+
+
+class UsageDetector:
+    __slots__ = (
+        "areas",
+        "capped",
+        "configs",
+        "contents",
+        "days",
+        "first_ts",
+        "followup",
+        "hours",
+        "last_day",
+        "last_ts",
+        "log_out",
+        "log_ratio",
+        "n",
+        "new",
+        "reruns",
+        "served",
+        "setups",
+        "single",
+        "toolloop",
+        "tools",
+    )
+    name = "usage"
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        for name in _COUNTS:
+            setattr(self, name, 0)
+        self.log_out = 0.0
+        self.log_ratio = 0.0
+        self.first_ts = -1.0
+        self.last_ts = -1.0
+        self.last_day = -1
+        self.hours = [0] * 24
+        self.areas = dict.fromkeys(AREA_NAMES, 0)
+        self.contents = RotatingBloom(14, 1500)
+        self.configs = RotatingBloom(14, 1500)
+        self.setups = SpaceSaving(4)  # sampling set-ups with max_tokens: a client's habits
+
+    def update(self, obs: Observation) -> None:
+        f = obs.f
+        self.n += 1
+        seen = self.contents.seen_then_add(f.content)
+        same_setup = self.configs.seen_then_add(f.content ^ f.config)
+        self.setups.add(f.config ^ (f.max_tokens or 0))
+        if not seen:
+            self.new += 1
+            self.areas[f.area] = self.areas.get(f.area, 0) + 1
+        elif not same_setup:
+            self.reruns += 1  # the same task under another model or temperature
+        if f.tool_msgs:
+            self.toolloop += 1
+        elif f.followups:
+            self.followup += 1
+        elif f.turns == 1:
+            self.single += 1
+        self.tools += f.agentic
+        if f.served:
+            self.served += 1
+            self.capped += f.capped
+            out = f.completion_tokens + f.reasoning_tokens
+            self.log_out += math.log1p(out)
+            self.log_ratio += math.log((out + 1) / (f.prompt_tokens + 1))
+        self._clock(f.ts)
+
+    def _clock(self, ts: float) -> None:
+        self.hours[int(ts // 3600) % 24] += 1
+        day = int(ts // _DAY_S)
+        if day != self.last_day:
+            self.days += 1
+            self.last_day = day
+        if self.first_ts < 0:
+            self.first_ts = ts
+        self.last_ts = max(self.last_ts, ts)
+
+    # -- derived numbers, each a plain share or mean the population ranks
+    def share(self, count: int) -> float:
+        return count / self.n if self.n else 0.0
+
+    def mean_out(self) -> float:
+        """Mean answer length in tokens (geometric)."""
+        return math.expm1(self.log_out / self.served) if self.served else 0.0
+
+    def mean_ratio(self) -> float:
+        """Geometric mean of answer tokens per prompt token."""
+        return math.exp(self.log_ratio / self.served) if self.served else 0.0
+
+    def breadth(self) -> float:
+        """Normalised entropy of capability areas over new prompts (0 narrow, 1 broad)."""
+        total = sum(self.areas.values())
+        if total < 2:
+            return 0.0
+        h = -sum(c / total * math.log(c / total) for c in self.areas.values() if c)
+        return h / math.log(len(self.areas))
+
+    def flat_hours(self) -> float:
+        """Normalised entropy of arrivals over the 24 hours (1 = round the clock)."""
+        total = sum(self.hours)
+        if total < 2:
+            return 0.0
+        h = -sum(c / total * math.log(c / total) for c in self.hours if c)
+        return h / math.log(24)
+
+    def setup(self) -> int | None:
+        """The set-up behind most of the account's requests, if one is (60%)."""
+        top = self.setups.top(1)
+        return top[0][0] if top and top[0][1] >= 0.6 * self.n else None
+
+    def per_day(self) -> float:
+        return self.n / self.days if self.days else 0.0
+
+    def score(self) -> float:
+        return 0.0
+
+    def explain(self) -> Signal:
+        reason = (
+            f"{self.n:,} requests: {pct(self.new, self.n)} new prompts, {pct(self.reruns, self.n)}"
+            f" re-runs under another set-up, {pct(self.single, self.n)} single-shot, "
+            f"{pct(self.followup, self.n)} follow-ups, {pct(self.toolloop, self.n)} tool loops; "
+            f"answers ~{self.mean_out():.0f} tokens, {pct(self.capped, self.served)} at the cap"
+        )
+        return Signal(self.name, 0.0, reason)
+
+    def merge(self, other: UsageDetector) -> None:
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.log_out += other.log_out
+        self.log_ratio += other.log_ratio
+        self.hours = [a + b for a, b in zip(self.hours, other.hours, strict=True)]
+        for area, c in other.areas.items():
+            self.areas[area] = self.areas.get(area, 0) + c
+        firsts = [t for t in (self.first_ts, other.first_ts) if t >= 0]
+        self.first_ts = min(firsts) if firsts else -1.0
+        self.last_ts = max(self.last_ts, other.last_ts)
+        self.setups.merge(other.setups)
+        # The Bloom filters stay this account's own: merged counts already hold the rest.
+
+    def to_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {name: getattr(self, name) for name in _COUNTS}
+        state.update(
+            log_out=self.log_out,
+            log_ratio=self.log_ratio,
+            first_ts=self.first_ts,
+            last_ts=self.last_ts,
+            last_day=self.last_day,
+            hours=list(self.hours),
+            areas=dict(self.areas),
+            contents=self.contents.to_state(),
+            configs=self.configs.to_state(),
+            setups=self.setups.to_state(),
+        )
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        for name in _COUNTS:
+            setattr(self, name, int(state[name]))
+        self.log_out, self.log_ratio = float(state["log_out"]), float(state["log_ratio"])
+        self.first_ts, self.last_ts = float(state["first_ts"]), float(state["last_ts"])
+        self.last_day = int(state["last_day"])
+        self.hours = [int(h) for h in state["hours"]]
+        self.areas = {str(k): int(v) for k, v in state["areas"].items()}
+        self.contents = RotatingBloom.from_state(state["contents"])
+        self.configs = RotatingBloom.from_state(state["configs"])
+        self.setups = SpaceSaving.from_state(state["setups"])

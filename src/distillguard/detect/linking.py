@@ -1,0 +1,81 @@
+"""Behavioural linking: accounts that behave alike, with the same client habits, form a group.
+
+Coordinated accounts can each have their own address range, system prompt and framing,
+and never share a prompt; what they cannot easily vary is what the operation is for and
+the code that runs it. Two accounts are linked when they use the same sampling set-up
+(model, temperature, top_p, seed, effort and max_tokens behind most of their requests)
+and sit close in behaviour space: within `max_distance` of each other's population
+percentile on every core statistic (single linkage, so a network whose members drift
+apart a little stays one group). Shared public content plays no part.
+
+Only accounts whose own behaviour leans toward extraction are linked at all: a member
+that shows no evidence of its own would never inherit a campaign's risk, and leaving
+the others out keeps a campaign's pooled evidence from being diluted by strangers.
+A network may be a quarter of a provider's accounts, so no group is too large; the
+distance in behaviour space keeps strangers with the same default client apart.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from distillguard.detect import behaviour
+from distillguard.detect.campaigns import UnionFind
+from distillguard.detect.detectors.usage import UsageDetector
+from distillguard.detect.population import Population
+
+CORE = ("new", "single", "capped", "length", "ratio", "breadth")
+_CORE_INDEX = tuple(behaviour.NAMES.index(name) for name in CORE)
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourLinkConfig:
+    min_members: int = 3
+    max_distance: float = 0.25  # in percentile, on each core statistic
+    max_bucket: int = 2000  # accounts compared pairwise within one set-up
+    min_lean: float = 0.6  # unshrunk mean percentile of an account to be linked
+
+
+def behaviour_links(
+    usages: Mapping[str, UsageDetector],
+    population: Population,
+    config: BehaviourLinkConfig | None = None,
+) -> list[list[str]]:
+    """Groups of at least `min_members` accounts with one set-up and one behaviour region."""
+    cfg = config or BehaviourLinkConfig()
+    weights = tuple(s.weight for s in behaviour.STATISTICS)
+    buckets: dict[tuple[str, int], list[tuple[str, tuple[float, ...]]]] = defaultdict(list)
+    for account in sorted(usages):
+        usage = usages[account]
+        if usage.n < behaviour.MIN_REQUESTS:
+            continue
+        ranks = population.rank(behaviour.segment(usage), behaviour.vector(usage))
+        if ranks is None:
+            continue
+        pcts = ranks.percentiles
+        lean = sum(w * p for w, p in zip(weights, pcts, strict=True)) / sum(weights)
+        setup = usage.setup()
+        if lean < cfg.min_lean or setup is None:
+            continue
+        core = tuple(pcts[i] for i in _CORE_INDEX)
+        buckets[(ranks.segment, setup)].append((account, core))
+    groups: list[list[str]] = []
+    for bucket in buckets.values():
+        groups.extend(_close_groups(bucket[: cfg.max_bucket], cfg.max_distance))
+    return sorted((g for g in groups if len(g) >= cfg.min_members), key=lambda g: g[0])
+
+
+def _close_groups(rows: list[tuple[str, tuple[float, ...]]], distance: float) -> list[list[str]]:
+    """Single-linkage groups of rows within `distance` on every coordinate."""
+    uf = UnionFind()
+    for i, (a, va) in enumerate(rows):
+        uf.find(a)
+        for b, vb in rows[i + 1 :]:
+            if max(abs(x - y) for x, y in zip(va, vb, strict=True)) <= distance:
+                uf.union(a, b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for a, _ in rows:
+        groups[uf.find(a)].append(a)
+    return [sorted(g) for g in groups.values()]

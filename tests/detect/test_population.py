@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from distillguard.detect import behaviour
+from distillguard.detect.population import ALL, MIN_PEERS, Population
+
+WIDTH = len(behaviour.NAMES)
+
+
+def rows(n: int, segment: str = "plain", start: float = 0.0) -> dict[str, tuple[str, tuple[float, ...]]]:
+    return {f"{segment}{i:03d}": (segment, tuple([start + i] * WIDTH)) for i in range(n)}
+
+
+def test_mid_rank_percentiles_and_peers_median() -> None:
+    pop = Population.build(rows(40))
+    ranks = pop.rank("plain", tuple([29.0] * WIDTH))
+    assert ranks is not None and ranks.peers == 40 and ranks.segment == "plain"
+    # 29 accounts below, one tied (counted half): (29 + 0.5) / 40
+    assert ranks.percentiles[0] == pytest.approx(29.5 / 40)
+    assert ranks.medians[0] == pytest.approx(19.5)
+    top = pop.rank("plain", tuple([1e9] * WIDTH))
+    assert top is not None and top.percentiles[0] == 1.0
+
+
+def test_values_within_the_tolerance_tie() -> None:
+    """A share of 99.5% against 100% is noise: both rank as one tie, not as far apart."""
+    new = behaviour.NAMES.index("new")
+    table = {f"a{i}": ("plain", tuple([1.0] * WIDTH)) for i in range(30)}
+    table |= {f"b{i}": ("plain", tuple([0.2] * WIDTH)) for i in range(10)}
+    ranks = Population.build(table).rank("plain", tuple([0.995] * WIDTH))
+    assert ranks is not None
+    assert ranks.percentiles[new] == pytest.approx((10 + 15) / 40)
+
+
+def test_cold_start_and_small_segments() -> None:
+    assert Population.build(rows(MIN_PEERS - 1)).rank("plain", (0.0,) * WIDTH) is None
+    mixed = Population.build(rows(30) | rows(5, "tools", start=100))
+    ranks = mixed.rank("tools", (100.0,) * WIDTH)
+    assert ranks is not None and ranks.segment == ALL and ranks.peers == 35  # too few tool peers
+
+
+def test_build_is_bounded_and_does_not_depend_on_arrival_order() -> None:
+    table = rows(500)
+    forward = Population.build(table, cap=64)
+    backward = Population.build(dict(reversed(list(table.items()))), cap=64)
+    assert len(forward) == 64
+    assert forward.samples == backward.samples
+
+
+def test_merge_pools_samples_and_state_round_trips() -> None:
+    a = Population.build(rows(15))
+    b = Population.build({f"x{k}": v for k, v in rows(15, start=15.0).items()})
+    merged = a.merge(b)
+    assert len(merged) == 30 and merged.rank("plain", (0.0,) * WIDTH) is not None
+    state = orjson.loads(orjson.dumps(merged.to_state()))
+    again = Population.from_state(state)
+    assert again.rank("plain", (7.0,) * WIDTH) == merged.rank("plain", (7.0,) * WIDTH)
+    # A state saved under other statistics is dropped, not misread.
+    assert len(Population.from_state({**state, "names": ["other"]})) == 0

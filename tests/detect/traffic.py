@@ -1,0 +1,110 @@
+"""Small traffic generators for detection tests: one harvest shape and its benign twins.
+
+Each returns events of one account. The population they make together is what the
+scorer ranks against, so tests build one with `population` and add the accounts under
+test to it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from distillguard.detect.engine import Analyzer, AnalyzerConfig
+from distillguard.events import Event
+
+Make = Callable[..., Event]
+T0 = 1.8e9
+TOPICS = "tax law poem sql sorting gravity french essay budget chess proof recipe".split()
+
+
+def _task(rng: random.Random, i: int) -> str:
+    return f"{rng.choice(TOPICS)} task {i}: {rng.random():.6f} {rng.choice(TOPICS)}"
+
+
+def harvest(make: Make, account: str, n: int, gap: float, seed: int = 0, **kw: object) -> list[Event]:
+    """New single-shot prompts, answers taken at the 1,024-token cap."""
+    rng = random.Random(seed)
+    ip = str(kw.pop("ip", f"203.0.113.{seed % 250}"))
+    return [
+        make(
+            T0 + i * gap + rng.random(),
+            account=account,
+            user=_task(rng, i),
+            completion_tokens=1024,
+            max_tokens=1024,
+            ip=ip,
+            **kw,
+        )
+        for i in range(n)
+    ]
+
+
+def evaluation(make: Make, account: str, n: int, gap: float, seed: int = 0) -> list[Event]:
+    """A benchmark of 40 questions re-run across models and temperatures, long answers."""
+    rng = random.Random(seed)
+    questions = [_task(rng, i) for i in range(40)]
+    return [
+        make(
+            T0 + i * gap + rng.random(),
+            account=account,
+            user=questions[i % 40],
+            completion_tokens=1024,
+            max_tokens=1024,
+            model=f"m-{i // 40 % 3}",
+            temperature=[0.0, 0.7][i // 120 % 2],
+            ip="198.51.100.20",
+        )
+        for i in range(n)
+    ]
+
+
+def chat(make: Make, account: str, n: int, gap: float, seed: int = 0) -> list[Event]:
+    """People in conversations: follow-ups, middling answers."""
+    rng = random.Random(seed)
+    return [
+        make(
+            T0 + i * gap + rng.random(),
+            account=account,
+            system="You are Pal, a friendly assistant.",
+            user=_task(rng, i),
+            history=rng.choice([0, 1, 2, 4]),
+            completion_tokens=rng.randrange(60, 400),
+            ip=f"192.0.2.{rng.randrange(250)}",
+        )
+        for i in range(n)
+    ]
+
+
+def support(make: Make, account: str, n: int, gap: float, seed: int = 0) -> list[Event]:
+    """A narrow bot: the same few questions again and again, short answers."""
+    rng = random.Random(seed)
+    faq = [f"how do I reset my card {k}?" for k in range(15)]
+    return [
+        make(
+            T0 + i * gap + rng.random(),
+            account=account,
+            system="You are the Acme bank assistant.",
+            user=rng.choice(faq),
+            history=rng.choice([0, 0, 1]),
+            completion_tokens=rng.randrange(40, 120),
+            ip=f"192.0.2.{rng.randrange(250)}",
+        )
+        for i in range(n)
+    ]
+
+
+def population(make: Make, accounts: int = 30, n: int = 120, gap: float = 300) -> list[Event]:
+    """Benign peers of mixed kinds: what the harvest is ranked against."""
+    makers = (chat, support, evaluation)
+    events: list[Event] = []
+    for k in range(accounts):
+        events += makers[k % 3](make, f"peer{k:02d}", n, gap, seed=1000 + k)
+    return events
+
+
+def run(events: list[Event], config: AnalyzerConfig | None = None) -> Analyzer:
+    analyzer = Analyzer(config)
+    for ev in sorted(events, key=lambda e: e.ts):
+        analyzer.process(ev)
+    return analyzer
