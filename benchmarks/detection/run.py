@@ -1,16 +1,22 @@
-"""Detection benchmark: simulate, calibrate on benign traffic, analyze, evaluate, compare.
+"""Detection benchmark: scenario families, leave-one-family-out, worst family first.
 
-    .venv/bin/python benchmarks/detection/run.py            # full: 3 seeds + holdout
+    .venv/bin/python benchmarks/detection/run.py            # calibration + 2 test seeds
     .venv/bin/python benchmarks/detection/run.py --smoke    # tiny, for CI
 
+Why this shape: a simulator written beside the detector measures how well the detector
+knows its simulator. Here the traffic comes from `distillguard.sim.families`, whose
+personas are drawn at random, whose surface cues are switched on and off independently
+of the label, and where every attack has a benign twin. The test scenarios draw their
+prompts from data sets the calibration scenario never uses (`prompt_split`).
+
 Steps
-1. Calibration scenario (seed 100, never evaluated): each detector's flag threshold is
-   the benign accounts' peak-score quantile for the target FPR. Attack labels unused.
-2. Standard scenario for each seed (200 accounts, 2 days, >= 300k events) and the
-   holdout scenario (a variant kept out of all tuning): run the full detector and the
-   two baselines (request rate; PRADA) with those thresholds, then `evaluate`.
-3. Throughput of the full analyzer (parse + features + detectors + linking, one core)
-   and per-account state size after the largest run.
+1. Calibration scenario (seed 100, "tune" prompt sources). For each family F, each
+   detector's flag threshold is the benign accounts' final-score quantile for the target
+   FPR over every family except F (attack labels unused).
+2. Test scenarios (seeds 1, 2; "test" prompt sources): every detector over the whole mix
+   (population ranking needs the whole population), then per family F: AUROC of F's
+   accounts, TPR and benign FPR at F's leave-one-out threshold, campaigns' member recall.
+3. Headline: the mean over families and the worst family, per detector.
 
 Writes `RESULTS.md` and `results.json` beside this file.
 """
@@ -25,23 +31,23 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict, replace
+from collections import defaultdict
 from datetime import UTC, datetime
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
 
-from distillguard.cli.detect_cmd import write_results
 from distillguard.detect.baselines import BASELINES
 from distillguard.detect.calibrate import threshold_for
 from distillguard.detect.engine import Analyzer, AnalyzerConfig
-from distillguard.evaluation import evaluate, read_labels, read_scores
+from distillguard.evaluation import read_labels
+from distillguard.evaluation.metrics import roc_auc
 from distillguard.events import EventReader
-from distillguard.sim import ScenarioConfig, simulate
+from distillguard.sim.families import FamiliesConfig, simulate_families
 
 HERE = Path(__file__).resolve().parent
-DETECTORS = ("full", "rate", "prada")
-TARGET_FPR = 0.005
+DETECTORS = ("full", "meanrank", "rate", "prada")
+TARGET_FPR = 0.01
 
 
 def config_for(name: str) -> AnalyzerConfig:
@@ -55,80 +61,104 @@ def data_dir() -> Path | None:
     return None
 
 
-def make_scenario(
-    work: Path, name: str, seed: int, scenario: str, args: argparse.Namespace
-) -> Path:
+def make_scenario(work: Path, name: str, seed: int, split: str, args: argparse.Namespace) -> Path:
     out = work / name
     if not (out / "labels.jsonl").is_file():
-        cfg = ScenarioConfig(
+        cfg = FamiliesConfig(
+            seed=seed,
             accounts=args.accounts,
             days=args.days,
-            seed=seed,
-            data_dir=data_dir(),
-            scenario=scenario,
             volume=args.volume,
+            data_dir=data_dir(),
+            prompt_split=split,
         )
-        simulate(cfg, out)
+        simulate_families(cfg, out)
     return out
 
 
-def analyze_one(job: tuple[Path, str, float | None]) -> dict[str, Any]:
-    """Run one detector over one scenario (a worker process); return timings and peaks."""
-    folder, detector, threshold = job
-    config = config_for(detector)
-    if threshold is not None:
-        config = replace(config, threshold=threshold)
-    analyzer = Analyzer(config)
+def analyze_one(job: tuple[Path, str]) -> dict[str, Any]:
+    """One detector over one scenario (a worker process): final scores, flags, timing."""
+    folder, detector = job
+    analyzer = Analyzer(config_for(detector))
     start = time.process_time()
     for event in EventReader(folder / "events.jsonl"):
         analyzer.process(event)
     cpu = time.process_time() - start
-    accounts, campaigns = analyzer.results()
-    out = folder / f"out_{detector}"
-    write_results(out, accounts, campaigns)
-    sizes = (
-        [t.profile.state_bytes() for t in analyzer.tracks.values()] if detector == "full" else []
-    )
-    heavy = max(analyzer.tracks.values(), key=lambda t: t.profile.n)
+    accounts, _ = analyzer.results()
     return {
         "folder": str(folder),
         "detector": detector,
         "events": analyzer.events,
-        "cpu_s": cpu,
-        "events_per_s": analyzer.events / cpu if cpu else 0.0,
-        "peaks": {a: t.max_score for a, t in analyzer.tracks.items()},
-        "state_bytes_mean": statistics.mean(sizes) if sizes else None,
-        "state_bytes_max": max(sizes) if sizes else None,
-        "heaviest_account_events": heavy.profile.n,
-        "heaviest_account_state_bytes": heavy.profile.state_bytes() if sizes else None,
+        "cpu_s": round(cpu, 2),
+        "events_per_s": round(analyzer.events / cpu) if cpu else 0,
+        "scores": {a.account: a.score for a in accounts},
+        "flagged": {a.account: a.flagged for a in accounts},
+        "reasons": {a.account: list(a.reasons[:3]) for a in accounts},
     }
 
 
-def calibrate(work: Path, args: argparse.Namespace, pool: Any) -> dict[str, dict[str, Any]]:
-    folder = make_scenario(work, "calibration", 100, "standard", args)
-    labels = read_labels(folder / "labels.jsonl")
-    runs = pool.map(analyze_one, [(folder, d, None) for d in DETECTORS])
+def family_thresholds(run: dict[str, Any], labels: dict[str, Any]) -> dict[str, float]:
+    """Per left-out family: the threshold from the benign accounts of every other family."""
+    families = sorted({lab.family for lab in labels.values() if lab.family})
     out = {}
-    for run in runs:
-        benign = [s for a, s in run["peaks"].items() if not labels[a].extraction]
-        cal = threshold_for(benign, TARGET_FPR)
-        out[run["detector"]] = {
-            "threshold": cal.threshold,
-            "benign_accounts": cal.benign_accounts,
-            "events": run["events"],
-            "events_per_s": run["events_per_s"],
-            "state_bytes_mean": run["state_bytes_mean"],
-            "state_bytes_max": run["state_bytes_max"],
-            "heaviest_account_events": run["heaviest_account_events"],
-            "heaviest_account_state_bytes": run["heaviest_account_state_bytes"],
+    for left_out in [*families, "*none*"]:
+        benign = [
+            s
+            for a, s in run["scores"].items()
+            if a in labels and not labels[a].extraction and labels[a].family != left_out
+        ]
+        out[left_out] = threshold_for(benign, TARGET_FPR, margin=0.02).threshold
+    return out
+
+
+def family_metrics(
+    run: dict[str, Any], labels: dict[str, Any], thresholds: dict[str, float]
+) -> dict[str, dict[str, Any]]:
+    by_family: dict[str, list[str]] = defaultdict(list)
+    for a, lab in labels.items():
+        if lab.family and a in run["scores"]:
+            by_family[lab.family].append(a)
+    out = {}
+    for family, members in sorted(by_family.items()):
+        t = thresholds.get(family, thresholds["*none*"])
+        attacks = [a for a in members if labels[a].extraction]
+        benign = [a for a in members if not labels[a].extraction]
+        scores = run["scores"]
+        y = [labels[a].extraction for a in members]
+        s = [scores[a] for a in members]
+        auroc = roc_auc(y, s) if attacks and benign else float("nan")
+        campaigns: dict[str, list[str]] = defaultdict(list)
+        for a in attacks:
+            if labels[a].campaign:
+                campaigns[labels[a].campaign].append(a)
+        out[family] = {
+            "accounts": len(members),
+            "extraction": len(attacks),
+            "auroc": auroc,
+            "threshold": t,
+            "tpr": sum(scores[a] >= t for a in attacks) / len(attacks) if attacks else None,
+            "fpr": sum(scores[a] >= t for a in benign) / len(benign) if benign else None,
+            "benign_flagged": sum(scores[a] >= t for a in benign),
+            "campaign_recall": {
+                c: sum(scores[a] >= t for a in m) / len(m) for c, m in sorted(campaigns.items())
+            },
         }
     return out
 
 
-def summarise(values: list[float]) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.3f}"
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+def overall(run: dict[str, Any], labels: dict[str, Any], threshold: float) -> dict[str, Any]:
+    accounts = [a for a in run["scores"] if a in labels]
+    y = [labels[a].extraction for a in accounts]
+    s = [run["scores"][a] for a in accounts]
+    attacks = [a for a in accounts if labels[a].extraction]
+    benign = [a for a in accounts if not labels[a].extraction]
+    return {
+        "auroc": roc_auc(y, s),
+        "tpr": sum(run["scores"][a] >= threshold for a in attacks) / len(attacks),
+        "fpr": sum(run["scores"][a] >= threshold for a in benign) / len(benign),
+        "flagged_tpr": sum(run["flagged"][a] for a in attacks) / len(attacks),
+        "flagged_fpr": sum(run["flagged"][a] for a in benign) / len(benign),
+    }
 
 
 def machine() -> dict[str, str]:
@@ -152,142 +182,103 @@ def machine() -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--holdout-seed", type=int, default=4)
-    parser.add_argument("--accounts", type=int, default=200)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--accounts", type=float, default=1.0)
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--volume", type=float, default=1.0)
     parser.add_argument("--work", type=Path, default=HERE / "work")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--detectors", nargs="+", default=list(DETECTORS))
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI")
+    parser.add_argument("--dry", action="store_true", help="print, do not write RESULTS.md")
     args = parser.parse_args()
     if args.smoke:
-        args.seeds, args.accounts, args.days, args.volume = [1], 40, 1, 0.05
+        args.seeds, args.accounts, args.days, args.volume = [1], 0.5, 1, 0.1
         args.work = args.work / "smoke"
     args.work.mkdir(parents=True, exist_ok=True)
     started = time.time()
+    scenarios = {"calibration": (100, "tune")} | {f"test{s}": (s, "test") for s in args.seeds}
+    folders = {n: make_scenario(args.work, n, s, sp, args) for n, (s, sp) in scenarios.items()}
+    jobs = [(f, d) for f in folders.values() for d in args.detectors]
     with Pool(args.workers) as pool:
-        thresholds = calibrate(args.work, args, pool)
-        scenarios = [(f"seed{s}", s, "standard") for s in args.seeds]
-        scenarios.append((f"holdout{args.holdout_seed}", args.holdout_seed, "holdout"))
-        folders = {n: make_scenario(args.work, n, s, sc, args) for n, s, sc in scenarios}
-        jobs = [(f, d, thresholds[d]["threshold"]) for f in folders.values() for d in DETECTORS]
         runs = pool.map(analyze_one, jobs)
-    results = []
-    for run in runs:
-        folder = Path(run.pop("folder"))
-        run.pop("peaks")
-        ev = evaluate(
-            read_scores(folder / f"out_{run['detector']}"), read_labels(folder / "labels.jsonl")
-        )
-        results.append({"scenario": folder.name, **run, "evaluation": asdict(ev)})
-    report = {
-        "machine": machine(),
-        "command": "python " + " ".join(sys.argv),
-        "wall_s": round(time.time() - started, 1),
-        "target_fpr": TARGET_FPR,
-        "thresholds": thresholds,
-        "runs": results,
-    }
+    report = build_report(runs, folders, args)
+    report["wall_s"] = round(time.time() - started, 1)
     name = "smoke" if args.smoke else "results"
     (args.work / f"{name}.json").write_text(json.dumps(report, indent=2))
-    if not args.smoke:
+    from benchmarks.detection.report import render
+
+    text = render(report)
+    if not args.smoke and not args.dry:
         (HERE / "results.json").write_text(json.dumps(report, indent=2))
-        (HERE / "RESULTS.md").write_text(render(report, args.seeds))
-    print(render(report, args.seeds))
+        (HERE / "RESULTS.md").write_text(text)
+    print(text)
 
 
-def _agg(runs: list[dict[str, Any]], get: Any) -> str:
-    values = [float(get(r)) for r in runs if get(r) is not None]
-    return summarise(values) if values else "-"
-
-
-def render(report: dict[str, Any], seeds: list[int]) -> str:
-    runs = report["runs"]
-    m = report["machine"]
-    lines = [
-        "# Detection benchmark",
-        "",
-        f"- machine: {m['cpu']}, {m['nproc']} cores, Python {m['python']}; `{m['uname']}`",
-        f"- date: {m['date']}; commit {m['commit']}; wall time {report['wall_s']} s",
-        f"- command: `{report['command']}`",
-        f"- thresholds from the benign accounts of a calibration scenario (seed 100, never "
-        f"evaluated) at target FPR {report['target_fpr']:.1%}: "
-        + ", ".join(f"{d} {t['threshold']:.3f}" for d, t in report["thresholds"].items()),
-        "- standard scenario seeds " + ", ".join(map(str, seeds)) + " (mean ± sd); the holdout "
-        "scenario was kept out of all tuning.",
-        "",
-        "| detector | scenario | events | AUROC | TPR@0.1% | TPR@0.5% | TPR@1% | precision | "
-        "recall | benign flagged | median req. before flag | events/s (1 core) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for detector in DETECTORS:
-        for label, group in (
-            (
-                "standard",
-                [r for r in runs if r["detector"] == detector and "seed" in r["scenario"]],
-            ),
-            (
-                "holdout",
-                [r for r in runs if r["detector"] == detector and "holdout" in r["scenario"]],
-            ),
-        ):
-            if not group:
+def build_report(
+    runs: list[dict[str, Any]], folders: dict[str, Path], args: argparse.Namespace
+) -> dict[str, Any]:
+    by = {(Path(r["folder"]).name, r["detector"]): r for r in runs}
+    cal_labels = read_labels(folders["calibration"] / "labels.jsonl")
+    results: dict[str, Any] = {}
+    for detector in args.detectors:
+        thresholds = family_thresholds(by[("calibration", detector)], cal_labels)
+        per_test = {}
+        for name in folders:
+            if name == "calibration":
                 continue
-            e = [r["evaluation"] for r in group]
-            lines.append(
-                f"| {detector} | {label} | {_agg(group, lambda r: r['events'])} "
-                f"| {_agg(e, lambda x: x['auroc'])} "
-                f"| {_agg(e, lambda x: x['tpr_at_fpr']['0.100%'])} "
-                f"| {_agg(e, lambda x: x['tpr_at_fpr']['0.500%'])} "
-                f"| {_agg(e, lambda x: x['tpr_at_fpr']['1.000%'])} "
-                f"| {_agg(e, lambda x: x['precision'])} | {_agg(e, lambda x: x['recall'])} "
-                f"| {_agg(e, lambda x: x['benign_flagged'])} "
-                f"| {_agg(e, lambda x: x['median_requests_before_flag'])} "
-                f"| {_agg(group, lambda r: r['events_per_s'])} |"
-            )
-    full = [r for r in runs if r["detector"] == "full"]
-    kinds = sorted({k for r in full for k in r["evaluation"]["recall_by_kind"]})
-    lines += ["", "## Full detector: recall per strategy (requests served before first flag)", ""]
-    lines += ["| strategy | " + " | ".join(r["scenario"] for r in full) + " |"]
-    lines += ["|---|" + "---|" * len(full)]
-    for k in kinds:
-        cells = []
-        for r in full:
-            ev = r["evaluation"]
-            rec = ev["recall_by_kind"].get(k)
-            wait = ev["median_requests_before_flag_by_kind"].get(k)
-            cells.append(
-                "-" if rec is None else f"{rec:.2f}" + ("" if wait is None else f" (@{wait:.0f})")
-            )
-        lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    benign = sorted({k for r in full for k in r["evaluation"]["benign_flagged_by_kind"]})
-    lines += ["", "## Full detector: benign accounts flagged, per persona", ""]
-    lines += ["| persona | " + " | ".join(r["scenario"] for r in full) + " |"]
-    lines += ["|---|" + "---|" * len(full)]
-    for k in benign:
-        cells = [str(r["evaluation"]["benign_flagged_by_kind"].get(k, "-")) for r in full]
-        lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    lines += ["", "## Full detector: campaigns (share of member accounts flagged)", ""]
-    for r in full:
-        camp = r["evaluation"]["campaign_flagged"]
-        lines.append(f"- {r['scenario']}: " + ", ".join(f"{c} {v:.0%}" for c, v in camp.items()))
-    lines += ["", "## State per account (full detector)", ""]
-    cal = report["thresholds"]["full"]
-    lines.append(
-        f"- calibration run, {cal['events']:,} events: mean {cal['state_bytes_mean']:,.0f} B, "
-        f"max {cal['state_bytes_max']:,.0f} B per account; heaviest account "
-        f"{cal['heaviest_account_events']:,} events -> {cal['heaviest_account_state_bytes']:,} B "
-        f"({cal['events_per_s']:,.0f} events/s)"
-    )
-    for r in full:
-        lines.append(
-            f"- {r['scenario']}: mean {r['state_bytes_mean']:,.0f} B, max "
-            f"{r['state_bytes_max']:,.0f} B; heaviest account {r['heaviest_account_events']:,} "
-            f"events -> {r['heaviest_account_state_bytes']:,} B"
-        )
-    return "\n".join(lines) + "\n"
+            labels = read_labels(folders[name] / "labels.jsonl")
+            run = by[(name, detector)]
+            per_test[name] = {
+                "events": run["events"],
+                "events_per_s": run["events_per_s"],
+                "overall": overall(run, labels, thresholds["*none*"]),
+                "families": family_metrics(run, labels, thresholds),
+                "missed": _missed(run, labels, thresholds),
+                "benign_flagged": _benign_flagged(run, labels, thresholds),
+            }
+        results[detector] = {"thresholds": thresholds, "tests": per_test}
+    return {
+        "machine": machine(),
+        "command": "python " + " ".join(sys.argv),
+        "target_fpr": TARGET_FPR,
+        "results": results,
+    }
+
+
+def _missed(run: dict[str, Any], labels: dict[str, Any], t: dict[str, float]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for a, lab in labels.items():
+        if lab.extraction and run["scores"].get(a, 0.0) < t.get(lab.family, t["*none*"]):
+            counts[lab.kind or "?"] += 1
+    return dict(sorted(counts.items()))
+
+
+def _benign_flagged(run: dict[str, Any], labels: dict[str, Any], t: dict[str, float]) -> list[Any]:
+    out = []
+    for a, lab in sorted(labels.items()):
+        if not lab.extraction and run["scores"].get(a, 0.0) >= t.get(lab.family, t["*none*"]):
+            out.append([a, lab.kind, round(run["scores"][a], 3), run["reasons"].get(a, [])])
+    return out
+
+
+def headline(results: dict[str, Any]) -> dict[str, Any]:
+    """Mean over families and the worst family, over all test seeds."""
+    aurocs: dict[str, list[float]] = defaultdict(list)
+    for test in results["tests"].values():
+        for family, m in test["families"].items():
+            if m["auroc"] == m["auroc"]:
+                aurocs[family].append(m["auroc"])
+    means = {f: statistics.mean(v) for f, v in aurocs.items()}
+    worst = min(means, key=means.__getitem__) if means else None
+    return {
+        "mean_auroc": statistics.mean(means.values()) if means else None,
+        "worst_family": worst,
+        "worst_auroc": means[worst] if worst else None,
+        "by_family": means,
+    }
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(HERE.parents[1]))
     main()

@@ -23,6 +23,10 @@ The tree::
      |    +-- LedgerKeyError          a signing or public key file cannot be used
      +-- LocalModelError              the local model cannot be loaded (extra, GGUF file)
      +-- AuditError                   a watermark audit has nothing to test or no secret
+     +-- ReviewModelError             a review model cannot be fitted, read or applied
+     |    +-- TooFewLabelsError       too few reviewed accounts of one class to fit on
+     |    +-- EvidenceValueError      a detector output is not a number within [0, 1]
+     |    +-- ReviewStateError        a saved review model is not one this version reads
      +-- UpstreamError                a model server failed or answered with an error
           +-- UpstreamTimeoutError    a model server did not answer in time
 
@@ -234,3 +238,51 @@ class AuditError(DistillguardError):
     def __init__(self, problem: str, fix: str) -> None:
         self.problem = problem
         super().__init__(f"audit: {problem}; {fix}")
+
+
+class ReviewModelError(DistillguardError):
+    """A review model (detect/review.py) cannot be fitted, read or applied."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        self.problem = problem
+        super().__init__(f"review model: {problem}; {fix}")
+
+
+class TooFewLabelsError(ReviewModelError):
+    """Too few reviewed accounts of one class (extraction or benign) to fit a model on."""
+
+    def __init__(self, extraction: int, benign: int, needed: int) -> None:
+        self.extraction = extraction
+        self.benign = benign
+        self.needed = needed
+        short = [
+            f"{n} {what} (needs {needed})"
+            for n, what in ((extraction, "confirmed extraction"), (benign, "dismissed benign"))
+            if n < needed
+        ]
+        super().__init__(
+            f"too few reviewed accounts: {' and '.join(short)}",
+            "review more cases (`distillguard cases confirm|dismiss`) and fit again; "
+            "until then the current risk score and threshold stay in force",
+        )
+
+
+class EvidenceValueError(ReviewModelError):
+    """A detector output given to a review model is not a finite number within [0, 1]."""
+
+    def __init__(self, account: str, name: str, value: object) -> None:
+        self.account = account
+        self.name = name
+        self.value = value
+        where = f"account {account!r}: " if account else ""
+        super().__init__(
+            f"{where}evidence {name!r} = {value!r} is not a number within [0, 1]",
+            "detector outputs are scores in [0, 1]; fix the row in accounts.jsonl or the detector",
+        )
+
+
+class ReviewStateError(ReviewModelError):
+    """A saved review model (model.json) is not one this version of distillguard reads."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem, "fit it again with `distillguard review-model fit`")

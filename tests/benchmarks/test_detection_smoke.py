@@ -28,6 +28,10 @@ def test_detection_benchmark_smoke(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads((tmp_path / "smoke" / "smoke.json").read_text())
-    assert {r["detector"] for r in report["runs"]} == {"full", "rate", "prada"}
-    assert all(0.0 <= r["evaluation"]["auroc"] <= 1.0 for r in report["runs"])
-    assert "| full | standard |" in run.stdout
+    assert set(report["results"]) == {"full", "meanrank", "rate", "prada"}
+    for result in report["results"].values():
+        for test in result["tests"].values():
+            assert 0.0 <= test["overall"]["auroc"] <= 1.0
+            assert test["families"], "no family evaluated"
+    assert "## Headline: leave-one-family-out AUROC" in run.stdout
+    assert "| full |" in run.stdout

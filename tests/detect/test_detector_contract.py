@@ -14,8 +14,8 @@ import pytest
 from distillguard.detect import behaviour
 from distillguard.detect.base import Detector, Observation
 from distillguard.detect.baselines import PradaBaseline, RateBaseline
-from distillguard.detect.features import extract
 from distillguard.detect.detectors import TemplateDetector, UsageDetector
+from distillguard.detect.features import extract
 from distillguard.detect.profile import AccountProfile, default_detectors
 from distillguard.events import Event
 

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import orjson
+from traffic import evaluation, harvest, network, population, run
 
 from distillguard.detect.engine import Analyzer, AnalyzerConfig
-from distillguard.events import Event
-from tests.detect.traffic import evaluation, harvest, population, run
 
 
 def test_flags_a_harvest_among_peers_with_reasons_relative_to_them(make_event) -> None:
@@ -53,38 +52,24 @@ def test_decisions_use_no_look_ahead(make_event) -> None:
     assert max(scores_full) > 0.0
 
 
-def network(make_event, members: int = 12, n: int = 25) -> list[Event]:
-    """A low-and-slow network: own address and system prompt each, one client set-up."""
-    events: list[Event] = []
-    for m in range(members):
-        events += harvest(
-            make_event,
-            f"net{m:02d}",
-            n,
-            2400,
-            seed=m,
-            ip=f"10.{m}.0.9",
-            system=f"You are helper number {m}.",
-            temperature=0.3,
-        )
-    return events
-
-
-def test_a_low_and_slow_network_is_caught_by_behaviour_alone(make_event) -> None:
+def test_a_low_and_slow_network_is_linked_by_behaviour_alone(make_event) -> None:
+    """Own address and system prompt each: linked by set-up and behaviour, not content."""
     events = population(make_event, n=60, gap=1000) + network(make_event)
-    config = AnalyzerConfig(link_every_s=1800)
-    accounts, campaigns = run(events, config).results()
+    analyzer = run(events, AnalyzerConfig(link_every_s=1800))
+    accounts, campaigns = analyzer.results()
     members = {a.account for a in accounts if a.account.startswith("net")}
-    assert any(members <= set(c.members) for c in campaigns)
+    linked = [c for c in campaigns if members <= set(c.members)]
+    assert linked and linked[0].score >= analyzer.config.threshold
+    assert set(linked[0].members) == members  # no peer is pulled in
     assert all(a.flagged for a in accounts if a.account in members)
     assert not any(a.flagged for a in accounts if a.account.startswith("peer"))
-    alone = run(events, AnalyzerConfig(linking=False)).results()[0]
-    assert sum(a.flagged for a in alone if a.account in members) < len(members)
 
 
 def test_a_restored_analyzer_goes_on_as_if_never_stopped(make_event) -> None:
     """State saved in pieces (only what changed), through JSON, resumes with the same scores."""
-    events = sorted(population(make_event, n=60, gap=1000) + network(make_event), key=lambda e: e.ts)
+    events = sorted(
+        population(make_event, n=60, gap=1000) + network(make_event), key=lambda e: e.ts
+    )
     config = AnalyzerConfig(link_every_s=1800)
     whole = Analyzer(config)
     expected = [whole.process(e) for e in events]

@@ -9,7 +9,9 @@ from distillguard.detect.population import ALL, MIN_PEERS, Population
 WIDTH = len(behaviour.NAMES)
 
 
-def rows(n: int, segment: str = "plain", start: float = 0.0) -> dict[str, tuple[str, tuple[float, ...]]]:
+def rows(
+    n: int, segment: str = "plain", start: float = 0.0
+) -> dict[str, tuple[str, tuple[float, ...]]]:
     return {f"{segment}{i:03d}": (segment, tuple([start + i] * WIDTH)) for i in range(n)}
 
 

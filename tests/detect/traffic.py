@@ -11,26 +11,45 @@ import random
 from collections.abc import Callable
 
 from distillguard.detect.engine import Analyzer, AnalyzerConfig
-from distillguard.events import Event
+from distillguard.events import Event, parse_event
 
 Make = Callable[..., Event]
 T0 = 1.8e9
 TOPICS = "tax law poem sql sorting gravity french essay budget chess proof recipe".split()
 
 
+# A harvest walks every capability; products stay near their own.
+BROAD = (
+    "Write a python function that {}",
+    "Calculate the total sum of {}",
+    "Write an essay about {}",
+    "Explain the history of {}",
+    "Compose a poem on {}",
+    "Debug this code: {}",
+    "What is the probability that {}",
+    "Summarize the topic {}",
+)
+
+
 def _task(rng: random.Random, i: int) -> str:
     return f"{rng.choice(TOPICS)} task {i}: {rng.random():.6f} {rng.choice(TOPICS)}"
 
 
-def harvest(make: Make, account: str, n: int, gap: float, seed: int = 0, **kw: object) -> list[Event]:
-    """New single-shot prompts, answers taken at the 1,024-token cap."""
+def _broad(rng: random.Random, i: int) -> str:
+    return BROAD[i % len(BROAD)].format(f"{rng.choice(TOPICS)} {i} {rng.random():.6f}")
+
+
+def harvest(
+    make: Make, account: str, n: int, gap: float, seed: int = 0, **kw: object
+) -> list[Event]:
+    """New single-shot prompts over every capability, answers taken at the 1,024-token cap."""
     rng = random.Random(seed)
     ip = str(kw.pop("ip", f"203.0.113.{seed % 250}"))
     return [
         make(
             T0 + i * gap + rng.random(),
             account=account,
-            user=_task(rng, i),
+            user=_broad(rng, i),
             completion_tokens=1024,
             max_tokens=1024,
             ip=ip,
@@ -108,3 +127,85 @@ def run(events: list[Event], config: AnalyzerConfig | None = None) -> Analyzer:
     for ev in sorted(events, key=lambda e: e.ts):
         analyzer.process(ev)
     return analyzer
+
+
+def tutoring(make: Make, account: str, n: int, gap: float, seed: int = 0) -> list[Event]:
+    """Worked explanations, long answers, but students follow up on most of them."""
+    rng = random.Random(seed)
+    return [
+        make(
+            T0 + i * gap + rng.random(),
+            account=account,
+            system="You are a tutor. Explain every step of your reasoning.",
+            user=_task(rng, i),
+            history=0 if i % 3 == 0 else rng.choice([1, 2, 3]),
+            completion_tokens=1024,
+            max_tokens=1024,
+            ip="192.0.2.77",
+        )
+        for i in range(n)
+    ]
+
+
+def agent(
+    make: Make, account: str, n: int, gap: float, seed: int = 0, answer: int = 1024
+) -> list[Event]:
+    """An agent platform: tool definitions and tool results in most requests."""
+    rng = random.Random(seed)
+    tools = [{"type": "function", "function": {"name": "search"}}]
+    out = []
+    for i in range(n):
+        ev = make(
+            T0 + i * gap + rng.random(),
+            account=account,
+            user=_task(rng, i),
+            completion_tokens=rng.randrange(answer // 8, answer + 1),
+            max_tokens=1024,
+            tools=tools,
+            ip="192.0.2.88",
+        )
+        if i % 4:  # the loop goes on: a tool result is already in the conversation
+            raw = dict(ev.raw)
+            raw["request"] = dict(raw["request"])
+            raw["request"]["messages"] = [
+                *raw["request"]["messages"],
+                {"role": "assistant", "content": "calling search"},
+                {"role": "tool", "content": "result"},
+            ]
+            ev = parse_event(raw)
+        out.append(ev)
+    return out
+
+
+def labeller(make: Make, account: str, n: int, gap: float, seed: int = 0) -> list[Event]:
+    """A batch labeller: new payloads single-shot, but one-word answers."""
+    rng = random.Random(seed)
+    return [
+        make(
+            T0 + i * gap + rng.random(),
+            account=account,
+            user=f"Label the sentiment of: {_task(rng, i)}\nLabel:",
+            completion_tokens=2,
+            max_tokens=5,
+            temperature=0.0,
+            ip="192.0.2.99",
+        )
+        for i in range(n)
+    ]
+
+
+def network(make: Make, members: int = 12, n: int = 25) -> list[Event]:
+    """A low-and-slow network: own address and system prompt each, one client set-up."""
+    events: list[Event] = []
+    for m in range(members):
+        events += harvest(
+            make,
+            f"net{m:02d}",
+            n,
+            2400,
+            seed=m,
+            ip=f"10.{m}.0.9",
+            system=f"You are helper number {m}.",
+            temperature=0.3,
+        )
+    return events

@@ -6,20 +6,25 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from distillguard.cli.events_cmd import fail, report_skipped
 from distillguard.detect.baselines import BASELINES
 from distillguard.detect.calibrate import threshold_for
 from distillguard.detect.engine import AccountResult, Analyzer, AnalyzerConfig, CampaignResult
 from distillguard.errors import DistillguardError
-from distillguard.evaluation import Evaluation, evaluate, read_labels, read_scores
 from distillguard.events import EventReader
+
+if TYPE_CHECKING:
+    from distillguard.evaluation import Evaluation
+
+# Scoring against labels (evaluate, calibrate) and rich tables are imported inside the
+# commands that use them, to keep `analyze`'s start-up short (tests/cli/test_startup.py).
 
 console = Console()
 
@@ -110,6 +115,8 @@ def analyze(
 
 
 def print_evaluation(ev: Evaluation) -> None:
+    from rich.table import Table
+
     table = Table(title="detection, account level", show_header=True)
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -139,6 +146,8 @@ def evaluate_cmd(
     out: Path | None = typer.Option(None, "--out", help="JSON file for the metrics."),
 ) -> None:
     """Score a detector's output against labels: AUROC, TPR at low FPR, recall per strategy."""
+    from distillguard.evaluation import evaluate, read_labels, read_scores
+
     try:
         ev = evaluate(read_scores(scores_dir), read_labels(labels))
     except DistillguardError as err:
@@ -159,6 +168,8 @@ def calibrate(
     lenient: bool = typer.Option(False, "--lenient", help="Skip and count bad lines."),
 ) -> None:
     """Set the flag threshold from benign traffic alone for a target false-positive rate."""
+    from distillguard.evaluation import read_labels
+
     if not 0 < target_fpr < 1:
         raise typer.BadParameter(
             f"{target_fpr} is not within (0, 1); give a share such as 0.005",

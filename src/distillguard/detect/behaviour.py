@@ -19,12 +19,15 @@ from dataclasses import dataclass
 from distillguard.detect.detectors.usage import UsageDetector
 
 # Below this many requests an account says too little to be ranked among its peers.
-MIN_REQUESTS = 10
+MIN_REQUESTS = 5
 
 
 @dataclass(frozen=True, slots=True)
 class Statistic:
     name: str
+    # Weight in the harvest-value mean; 0 for the purpose statistics (they gate) and for
+    # context that is reported, not scored (it did not separate twins in the families
+    # benchmark: exclusivity, volume, rhythm).
     weight: float
     value: Callable[[UsageDetector], float]
     # Values this close count as ties when ranked: a share of 99.5% against 100% is
@@ -59,6 +62,10 @@ def _ratio(u: UsageDetector) -> float:
     return math.log(u.mean_ratio()) if u.served else 0.0
 
 
+def _exclusive(u: UsageDetector) -> float:
+    return 1.0 - u.shared / u.new if u.new else 0.0
+
+
 def _volume(u: UsageDetector) -> float:
     return math.log1p(u.per_day())
 
@@ -66,12 +73,11 @@ def _volume(u: UsageDetector) -> float:
 STATISTICS: tuple[Statistic, ...] = (
     Statistic(
         "new",
-        1.0,
+        0.0,
         _new,
         0.02,
         lambda u, m: (
-            f"walks prompts without repeats: {u.new:,} distinct of {u.n:,} "
-            f"(peers' median {_p(m)})"
+            f"walks prompts without repeats: {u.new:,} distinct of {u.n:,} (peers' median {_p(m)})"
         ),
         lambda u, m: (
             f"re-sends earlier prompts: {_p(1 - _new(u))} of requests repeat one, "
@@ -81,7 +87,7 @@ STATISTICS: tuple[Statistic, ...] = (
     ),
     Statistic(
         "single",
-        1.0,
+        0.0,
         _single,
         0.02,
         lambda u, m: (
@@ -113,8 +119,7 @@ STATISTICS: tuple[Statistic, ...] = (
             f"long answers: ~{u.mean_out():,.0f} tokens each (peers' median {math.expm1(m):,.0f})"
         ),
         lambda u, m: (
-            f"short answers: ~{u.mean_out():,.0f} tokens each "
-            f"(peers' median {math.expm1(m):,.0f})"
+            f"short answers: ~{u.mean_out():,.0f} tokens each (peers' median {math.expm1(m):,.0f})"
         ),
     ),
     Statistic(
@@ -143,8 +148,22 @@ STATISTICS: tuple[Statistic, ...] = (
         lambda u, m: f"stays narrow: area spread {u.breadth():.2f} (peers' median {m:.2f})",
     ),
     Statistic(
+        "exclusive",
+        0.0,
+        lambda u: _exclusive(u),
+        0.02,
+        lambda u, m: (
+            f"its prompts are its own: {_p(_exclusive(u))} of its {u.new:,} new prompts no "
+            f"other account sent (peers' median {_p(m)})"
+        ),
+        lambda u, m: (
+            f"asks what others ask: {_p(1 - _exclusive(u))} of its new prompts other accounts "
+            f"sent too, as products' users do (peers' median {_p(1 - m)})"
+        ),
+    ),
+    Statistic(
         "volume",
-        0.5,
+        0.0,
         _volume,
         0.1,
         lambda u, m: (
@@ -158,7 +177,7 @@ STATISTICS: tuple[Statistic, ...] = (
     ),
     Statistic(
         "hours",
-        0.5,
+        0.0,
         lambda u: u.flat_hours(),
         0.02,
         lambda u, m: (
@@ -176,6 +195,8 @@ TOLERANCES: tuple[float, ...] = tuple(s.tolerance for s in STATISTICS)
 # (not a conversation or a tool loop). An account low on either is not harvesting,
 # however long its answers: an evaluation re-runs, a tutoring app follows up.
 PURPOSE: tuple[int, ...] = (NAMES.index("new"), NAMES.index("single"))
+# What it harvests: long answers, much output per prompt, many capabilities, the cap.
+VALUE: tuple[int, ...] = tuple(i for i, s in enumerate(STATISTICS) if s.weight > 0)
 BY_NAME: dict[str, Statistic] = {s.name: s for s in STATISTICS}
 
 

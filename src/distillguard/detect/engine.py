@@ -30,6 +30,7 @@ from distillguard.detect.base import Detector
 from distillguard.detect.campaigns import LinkConfig, campaign_id, link
 from distillguard.detect.features import extract
 from distillguard.detect.linking import BehaviourLinkConfig, behaviour_links
+from distillguard.detect.popularity import PromptOwners
 from distillguard.detect.population import MIN_PEERS, Population
 from distillguard.detect.profile import AccountProfile, default_detectors
 from distillguard.detect.scoring import (
@@ -59,7 +60,7 @@ class AnalyzerConfig:
     phrasing: bool = False  # cue and SimHash features (the PRADA baseline reads them)
     score_every: int = 8
     score_all_first: int = 64  # every one of an account's first requests is scored
-    link_min_requests: int = 10  # fewer say too little about an account to link it
+    link_min_requests: int = 5  # fewer say too little about an account to link it
     # A campaign raises its members only once they have stayed linked through this many
     # consecutive re-linkings, so a passing coincidence does not leave a sticky flag.
     link_persistence: int = 2
@@ -123,6 +124,7 @@ class Analyzer:
         self.config = config or AnalyzerConfig()
         self.tracks: dict[str, _Track] = {}
         self.population = Population()
+        self.owners = PromptOwners()
         self.campaign_scores: dict[str, float] = {}
         self.campaign_members: dict[str, list[str]] = {}
         self.campaign_first_ts: dict[str, float] = {}
@@ -143,7 +145,8 @@ class Analyzer:
         if track is None:
             track = self.tracks[event.account] = _Track(AccountProfile(self.config.detectors()))
         profile = track.profile
-        profile.observe(extract(event, self.config.phrasing))
+        obs = profile.observe(extract(event, self.config.phrasing))
+        self._popularity(event.account, profile, obs.f.content)
         self.events += 1
         self._changed.add(event.account)
         if profile.n == behaviour.MIN_REQUESTS:
@@ -153,6 +156,20 @@ class Analyzer:
         if profile.n > self.config.score_all_first and profile.n % self.config.score_every:
             return track.score
         return self._score(track)
+
+    def _popularity(self, account: str, profile: AccountProfile, content: int) -> None:
+        """Count prompts another account sent too, on both accounts (`detect.popularity`)."""
+        usage = usage_of(profile.detectors)
+        if usage is None or not usage.was_new:
+            return
+        shared, owner = self.owners.claim(content, account)
+        if shared:
+            usage.shared += 1
+        if owner is not None and owner in self.tracks:
+            first = usage_of(self.tracks[owner].profile.detectors)
+            if first is not None:
+                first.shared += 1
+                self._changed.add(owner)
 
     def _maybe_refresh(self, ts: float) -> None:
         if self.next_link_ts is None:
@@ -255,6 +272,7 @@ class Analyzer:
                 "members": self.campaign_members,
                 "first_ts": self.campaign_first_ts,
                 "population": self.population.to_state(),
+                "owners": self.owners.to_state(),
                 "rankable": self.rankable,
                 "built_with": self.built_with,
             }
@@ -273,6 +291,8 @@ class Analyzer:
             self.campaign_first_ts = dict(shared["first_ts"])
             if "population" in shared:
                 self.population = Population.from_state(shared["population"])
+            if "owners" in shared:
+                self.owners = PromptOwners.from_state(shared["owners"])
         self.rankable = sum(t.profile.n >= behaviour.MIN_REQUESTS for t in self.tracks.values())
         self.built_with = len(self.population)
         self._changed.clear()

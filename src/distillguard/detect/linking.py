@@ -25,6 +25,7 @@ from distillguard.detect import behaviour
 from distillguard.detect.campaigns import UnionFind
 from distillguard.detect.detectors.usage import UsageDetector
 from distillguard.detect.population import Population
+from distillguard.detect.scoring import level
 
 CORE = ("new", "single", "capped", "length", "ratio", "breadth")
 _CORE_INDEX = tuple(behaviour.NAMES.index(name) for name in CORE)
@@ -35,7 +36,8 @@ class BehaviourLinkConfig:
     min_members: int = 3
     max_distance: float = 0.25  # in percentile, on each core statistic
     max_bucket: int = 2000  # accounts compared pairwise within one set-up
-    min_lean: float = 0.6  # unshrunk mean percentile of an account to be linked
+    min_lean: float = 0.35  # evidence level (`scoring.level`) of an account to be linked
+    same_setup: bool = True  # link only accounts whose dominant sampling set-up is one
 
 
 def behaviour_links(
@@ -45,7 +47,6 @@ def behaviour_links(
 ) -> list[list[str]]:
     """Groups of at least `min_members` accounts with one set-up and one behaviour region."""
     cfg = config or BehaviourLinkConfig()
-    weights = tuple(s.weight for s in behaviour.STATISTICS)
     buckets: dict[tuple[str, int], list[tuple[str, tuple[float, ...]]]] = defaultdict(list)
     for account in sorted(usages):
         usage = usages[account]
@@ -55,8 +56,8 @@ def behaviour_links(
         if ranks is None:
             continue
         pcts = ranks.percentiles
-        lean = sum(w * p for w, p in zip(weights, pcts, strict=True)) / sum(weights)
-        setup = usage.setup()
+        lean = level(usage, ranks)
+        setup = usage.setup() if cfg.same_setup else 0
         if lean < cfg.min_lean or setup is None:
             continue
         core = tuple(pcts[i] for i in _CORE_INDEX)

@@ -9,13 +9,19 @@
 An account's evidence is its detector outputs by name, each in [0, 1]; a name it lacks
 counts 0.0. The current risk score is the evidence named `RISK`. The model is a logistic
 regression on [1, logit(risk), evidence...] whose prior is "the current risk score is
-right": weight 1 on logit(risk) and 0 elsewhere reproduce the risk exactly. The fit is the
-L2-penalised maximum (a MAP estimate) that pulls every weight toward that prior with the
-force of `prior_strength` pseudo-labels, so a few reviews move it a little and many move
-it far. Only reviewed accounts are fitted: no simulator's labels, no guesses.
+right": weight 1 on logit(risk) and 0 elsewhere reproduce the risk (clipped to
+[EPS, 1 - EPS]). The fit is the L2-penalised maximum (a MAP estimate) that pulls every
+weight toward that prior with the force of `prior_strength` pseudo-labels (every column is
+scaled into [-1, 1], so the strength means the same for each), so a few reviews move it a
+little and many move it far. Only reviewed accounts are fitted: no simulator's labels.
 
-The threshold is chosen for a target benign false-positive rate from the reviewed benign
-accounts (`detect.review_threshold`: Clopper-Pearson, conservative with few labels).
+Calibrated on the reviewed accounts: the score estimates the share a reviewer would confirm
+among accounts like those reviewed. Reviewers work the top of the queue, so that is not the
+population's rate of extraction; the flag threshold does not rely on it. The threshold is
+chosen for a target benign false-positive rate from the reviewed benign accounts
+(`detect.review_threshold`: Clopper-Pearson, conservative with few labels), and names the
+dismissed account it sits above (`threshold_account`): one wrong dismissal of an extraction
+account would hold it above most extraction, so that account deserves a second look.
 
 Pure: no I/O, no clock.
 """
@@ -110,6 +116,9 @@ class ReviewModel:
     benign_above: int  # reviewed benign accounts at or above the threshold
     fpr_upper: float  # Clopper-Pearson upper bound on the benign FPR at the threshold
     rule: str  # which threshold rule applied (review_threshold.RULES)
+    # The dismissed account the threshold sits just above ("" if none): were its dismissal
+    # a mistake, the threshold would be too high; it is the one to give a second look.
+    threshold_account: str = ""
 
     @classmethod
     def prior(cls, base_threshold: float, target_fpr: float = 0.01) -> ReviewModel:
@@ -165,6 +174,11 @@ class ReviewModel:
         if quiet:
             lines.append(f"{quiet} other evidence name(s) barely moved (|weight| < 0.05)")
         lines.append(self._threshold_words())
+        if self.threshold_account:
+            lines.append(
+                f"the threshold sits just above dismissed account {self.threshold_account}: were "
+                "that dismissal a mistake, the threshold is too high; look at it again first"
+            )
         return tuple(lines)
 
     def _threshold_words(self) -> str:
@@ -270,16 +284,7 @@ def fit(
     prior = np.zeros(x.shape[1])
     prior[1] = Z  # column 1 is logit(risk) / Z: weight Z gives back logit(risk)
     theta = _newton(x, y, prior, cfg.prior_strength)
-    logits = x @ theta
-    benign = [float(v) for v, label in zip(logits, y, strict=True) if label == 0.0]
-    chosen = rt.choose(
-        benign,
-        risk_logit(base_threshold),
-        target_fpr=cfg.target_fpr,
-        confidence=cfg.confidence,
-        min_benign=cfg.min_benign,
-        margin=cfg.margin,
-    )
+    chosen, setter = _threshold(reviewed, x @ theta, base_threshold, cfg)
     return ReviewModel(
         names=names,
         weights=tuple(float(w) for w in theta[2:]),
@@ -291,11 +296,30 @@ def fit(
         confidence=cfg.confidence,
         prior_strength=cfg.prior_strength,
         extraction_reviewed=int(y.sum()),
-        benign_reviewed=len(benign),
+        benign_reviewed=len(reviewed) - int(y.sum()),
         benign_above=chosen.benign_above,
         fpr_upper=chosen.fpr_upper,
         rule=chosen.rule,
+        threshold_account=setter,
     )
+
+
+def _threshold(
+    reviewed: Sequence[Reviewed], logits: Vector, base_threshold: float, cfg: FitConfig
+) -> tuple[rt.Threshold, str]:
+    """The threshold from the reviewed benign accounts' log-odds, and the account it sits
+    above ("" when the floor set it)."""
+    benign_at = [i for i, r in enumerate(reviewed) if not r.extraction]
+    chosen = rt.choose(
+        [float(logits[i]) for i in benign_at],
+        risk_logit(base_threshold),
+        target_fpr=cfg.target_fpr,
+        confidence=cfg.confidence,
+        min_benign=cfg.min_benign,
+        margin=cfg.margin,
+    )
+    setter = "" if chosen.setter is None else reviewed[benign_at[chosen.setter]].account
+    return chosen, setter
 
 
 def _check_reviewed(reviewed: Sequence[Reviewed], needed: int) -> None:

@@ -34,6 +34,10 @@ class Threshold:
     rule: str
     benign_above: int  # reviewed benign accounts at or above it
     fpr_upper: float  # Clopper-Pearson upper bound on the benign FPR there
+    # Index (into the input) of the reviewed benign account the threshold sits above;
+    # None when the floor or the prior set it. If that dismissal was a reviewer's mistake,
+    # a second look at it moves the threshold most.
+    setter: int | None = None
 
 
 def binomial_cdf(k: int, n: int, p: float) -> float:
@@ -96,14 +100,18 @@ def choose(
     margin: float,
 ) -> Threshold:
     """The threshold (log-odds) for `target_fpr` from the reviewed benign accounts' log-odds."""
-    ranked = sorted(benign_logits, reverse=True)
+    order = sorted(range(len(benign_logits)), key=lambda i: -benign_logits[i])
+    ranked = [benign_logits[i] for i in order]
     n = len(ranked)
     k = allowed_above(n, target_fpr, confidence)
+    setter: int | None = None
     if k >= 0:
-        logit, rule = ranked[k] + margin, CERTIFIED
+        logit, rule, setter = ranked[k] + margin, CERTIFIED, order[k]
+    elif ranked:
+        logit, rule, setter = ranked[0] + margin, ABOVE_BENIGN, order[0]
     else:
-        logit, rule = (ranked[0] + margin if ranked else base_logit), ABOVE_BENIGN
+        logit, rule = base_logit, ABOVE_BENIGN
     if n < min_benign and base_logit > logit:
-        logit, rule = base_logit, FLOOR
+        logit, rule, setter = base_logit, FLOOR, None
     above = sum(1 for s in ranked if s >= logit)
-    return Threshold(logit, rule, above, clopper_pearson_upper(above, n, confidence))
+    return Threshold(logit, rule, above, clopper_pearson_upper(above, n, confidence), setter)

@@ -1,9 +1,14 @@
 """One risk score in [0, 1] per account, from its behaviour relative to its peers.
 
-The risk is the weighted mean of the account's population percentiles on the
-behaviour statistics (`detect.behaviour`), shrunk toward the median while the account
-has sent little, and mapped so that an account at its peers' median scores 0 and one
-at the top of every statistic scores 1. A logit-bias sweep (`detectors.probing`) is
+An account's evidence level is purpose times value, both read from its population
+percentiles on the behaviour statistics (`detect.behaviour`): purpose is the weaker of
+its `new` and `single` percentiles (a harvest takes new prompts single-shot; an
+evaluation re-runs, a tutoring app follows up), times its own share of new prompts;
+value is the weighted mean of the harvest-value percentiles (answer length, output per
+prompt, capability spread, answers at the cap). The product is the conjunction: long
+answers alone are a writing app, fresh single-shot prompts alone a batch labeller. The
+level is mapped to a risk in [0, 1] (0 at the neutral level: an account at its peers'
+median on everything). A logit-bias sweep (`detectors.probing`) is
 evidence in absolute terms (no product needs hundreds of biased token ids) and counts
 by itself.
 
@@ -29,15 +34,15 @@ from distillguard.detect.population import Population, Ranks
 # From `distillguard calibrate` on the benign accounts of the tuning families
 # (benchmarks/detection, which recomputes it on every run).
 DEFAULT_THRESHOLD = 0.35
-# Pseudo-requests at the median: an account of SHRINK requests counts for half.
-SHRINK = 15.0
-# Mean percentile mapped to risk 0 and to risk 1.
-FLOOR, CEILING = 0.5, 0.95
-# The weaker of the purpose percentiles (new prompts, single-shot) that gates to 0 and 1.
-PURPOSE_LO, PURPOSE_HI = 0.25, 0.5
+# The level of an account at its peers' median on everything (0.5 x 0.5), mapped to risk
+# 0, and the level mapped to risk 1. There is no shrinkage toward the median for small
+# accounts: on all three families scenarios it cost AUROC (0.925 -> 0.943, 0.899 ->
+# 0.912, 0.941 -> 0.956 without it); a campaign's pooled counters speak for its
+# small members instead.
+FLOOR, CEILING = 0.25, 0.75
 # Share of new prompts below which an account is not walking a prompt source, and above
 # which it fully is.
-NEW_LO, NEW_HI = 0.5, 0.85
+NEW_LO, NEW_HI = 0.3, 0.8
 _WEIGHTS = tuple(s.weight for s in behaviour.STATISTICS)
 
 
@@ -72,22 +77,35 @@ def ranks_for(usage: UsageDetector, population: Population) -> Ranks | None:
 
 
 def purpose(usage: UsageDetector, ranks: Ranks) -> float:
-    """1 when the account takes new prompts single-shot as often as most peers, else less.
+    """How far the account takes new prompts single-shot, among its peers, in [0, 1].
 
-    Re-sending prompts is also judged on its own: a harvest has no use for the same
-    prompt twice, so an account that repeats much of its traffic (an evaluation across
-    models and temperatures, a bot answering the same questions) is not harvesting,
-    whatever its peers do.
+    The weaker of the two percentiles counts (an evaluation re-runs, a tutoring app
+    follows up: either alone clears the account), and re-sending prompts is also judged
+    on its own, since a harvest has no use for the same prompt twice whatever the peers
+    do.
     """
     weakest = min(ranks.percentiles[i] for i in behaviour.PURPOSE)
-    return ramp(weakest, PURPOSE_LO, PURPOSE_HI) * ramp(usage.share(usage.new), NEW_LO, NEW_HI)
+    return weakest * ramp(usage.share(usage.new), NEW_LO, NEW_HI)
+
+
+def value(ranks: Ranks) -> float:
+    """The weighted mean of the harvest-value percentiles, in [0, 1]."""
+    return sum(_WEIGHTS[i] * ranks.percentiles[i] for i in behaviour.VALUE) / sum(
+        _WEIGHTS[i] for i in behaviour.VALUE
+    )
+
+
+def level(usage: UsageDetector, ranks: Ranks) -> float:
+    """Purpose times value: how far the account looks like a harvest among its peers."""
+    return purpose(usage, ranks) * value(ranks)
 
 
 def behaviour_risk(usage: UsageDetector, ranks: Ranks | None) -> float:
     if ranks is None:
         return 0.0
-    shrunk = 0.5 + (mean_percentile(ranks) - 0.5) * usage.n / (usage.n + SHRINK)
-    return ramp(shrunk, FLOOR, CEILING) * purpose(usage, ranks)
+    lvl = level(usage, ranks)
+    # The small linear term keeps accounts under FLOOR ordered (for ranking and review).
+    return min(1.0, ramp(lvl, FLOOR, CEILING) + 0.01 * lvl)
 
 
 def account_risk(detectors: Sequence[Detector], population: Population) -> float:
@@ -135,10 +153,17 @@ def _cold(usage: UsageDetector, population: Population | None) -> str:
 
 
 def _ranked_reasons(usage: UsageDetector, ranks: Ranks, top: int) -> list[str]:
-    """The statistics furthest above the peers, then those furthest below."""
+    """The statistics furthest above the peers, then what speaks against extraction:
+    first the purpose statistics that hold the score back, then the furthest below."""
     rows = list(zip(behaviour.STATISTICS, ranks.percentiles, ranks.medians, strict=True))
-    high = sorted((r for r in rows if r[1] >= 0.75), key=lambda r: -r[1] * r[0].weight)
-    low = sorted((r for r in rows if r[1] <= 0.25), key=lambda r: r[1] / r[0].weight)
+    high = sorted((r for r in rows if r[1] >= 0.75), key=lambda r: -r[1] * max(r[0].weight, 0.5))
+    gating = [rows[i] for i in behaviour.PURPOSE if rows[i][1] < 0.5]
+    if usage.share(usage.new) < NEW_HI and rows[behaviour.PURPOSE[0]] not in gating:
+        gating.insert(0, rows[behaviour.PURPOSE[0]])
+    low = gating + sorted(
+        (r for r in rows if r[1] <= 0.25 and r not in gating),
+        key=lambda r: r[1] / max(r[0].weight, 0.5),
+    )
     out = [
         f"{stat.high(usage, median)} [{stat.name}: above {100 * p:.0f}% of "
         f"{ranks.peers} {ranks.segment} peers]"
@@ -152,20 +177,17 @@ def _ranked_reasons(usage: UsageDetector, ranks: Ranks, top: int) -> list[str]:
     return out
 
 
-def mean_percentile(ranks: Ranks) -> float:
-    """The account's weighted mean percentile among its peers, unshrunk."""
-    return sum(w * p for w, p in zip(_WEIGHTS, ranks.percentiles, strict=True)) / sum(_WEIGHTS)
-
-
 # A member inherits its campaign's risk only if its own behaviour leans the same way:
 # membership never lifts an account that shows no evidence of its own.
-MIN_OWN_LEAN = 0.6
+MIN_OWN_LEAN = 0.35
 
 
 def leans(detectors: Sequence[Detector], population: Population) -> bool:
     usage = usage_of(detectors)
-    ranks = ranks_for(usage, population) if usage is not None else None
-    return ranks is not None and mean_percentile(ranks) >= MIN_OWN_LEAN
+    if usage is None:
+        return False
+    ranks = ranks_for(usage, population)
+    return ranks is not None and level(usage, ranks) >= MIN_OWN_LEAN
 
 
 def campaign_risk(merged: Sequence[Detector], population: Population) -> float:
@@ -180,7 +202,12 @@ def campaign_risk(merged: Sequence[Detector], population: Population) -> float:
 def member_risk(
     detectors: Sequence[Detector], population: Population, campaign: float, own: float
 ) -> float:
-    """An account's risk given its own and its campaign's."""
+    """An account's risk given its own and its campaign's.
+
+    A member inherits the campaign's pooled risk only when its own behaviour leans the
+    same way (`leans`): pooling speaks for the data a small member lacks, and an account
+    that shows no evidence of its own is never lifted.
+    """
     if campaign <= own or not leans(detectors, population):
         return own
     return campaign

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+# FieldError and parse_ts are part of this module's interface; the readers live apart.
+from distillguard.events.fields import FieldError as FieldError
+from distillguard.events.fields import (
+    content_text,
+    read_bool,
+    read_int,
+    read_num,
+    read_object,
+    read_str,
+    type_name,
+)
+from distillguard.events.fields import parse_ts as parse_ts
+
 ENDPOINTS = frozenset({"chat.completions", "completions", "embeddings", "responses"})
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
-
-
-class FieldError(ValueError):
-    """A field of an event object is missing or has the wrong type (no file context yet)."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        self.field = field
-        self.problem = problem
-        super().__init__(f"{field}: {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,94 +103,21 @@ class Event:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
-def parse_ts(value: Any, name: str = "ts") -> float:
-    """Unix seconds from an RFC 3339 string or a number."""
-    if isinstance(value, bool):
-        raise FieldError(name, "must be an RFC 3339 string or Unix seconds, got a boolean")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
-            raise FieldError(name, f"{value!r} is not an RFC 3339 timestamp") from None
-        if dt.tzinfo is None:
-            raise FieldError(name, f"{value!r} has no time zone; add 'Z' or an offset")
-        return dt.timestamp()
-    raise FieldError(name, f"must be an RFC 3339 string or Unix seconds, got {_tname(value)}")
-
-
-def _tname(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _str(obj: Mapping[str, Any], key: str, path: str) -> str | None:
-    v = obj.get(key)
-    if v is None or isinstance(v, str):
-        return v
-    raise FieldError(f"{path}{key}", f"must be a string, got {_tname(v)}")
-
-
-def _int(obj: Mapping[str, Any], key: str, path: str) -> int | None:
-    v = obj.get(key)
-    if v is None or (isinstance(v, int) and not isinstance(v, bool)):
-        return v
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    raise FieldError(f"{path}{key}", f"must be an integer, got {_tname(v)} {v!r}")
-
-
-def _num(obj: Mapping[str, Any], key: str, path: str) -> float | None:
-    v = obj.get(key)
-    if v is None:
-        return None
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        return float(v)
-    raise FieldError(f"{path}{key}", f"must be a number, got {_tname(v)} {v!r}")
-
-
-def _bool(obj: Mapping[str, Any], key: str, path: str) -> bool:
-    v = obj.get(key)
-    if v is None:
-        return False
-    if isinstance(v, bool):
-        return v
-    raise FieldError(f"{path}{key}", f"must be true or false, got {_tname(v)} {v!r}")
-
-
-def _content(v: Any, path: str) -> str:
-    if v is None or isinstance(v, str):
-        return v or ""
-    if isinstance(v, list):
-        texts = []
-        for i, part in enumerate(v):
-            if not isinstance(part, dict):
-                raise FieldError(f"{path}[{i}]", f"must be an object, got {_tname(part)}")
-            if part.get("type") == "text":
-                text = part.get("text")
-                if not isinstance(text, str):
-                    raise FieldError(f"{path}[{i}].text", f"must be a string, got {_tname(text)}")
-                texts.append(text)
-        return "\n".join(texts)
-    raise FieldError(path, f"must be a string or a list of parts, got {_tname(v)}")
-
-
 def _message(m: Any, i: int) -> Message:
     path = f"request.messages[{i}]"
     if not isinstance(m, dict):
-        raise FieldError(path, f"must be an object, got {_tname(m)}")
+        raise FieldError(path, f"must be an object, got {type_name(m)}")
     role = m.get("role")
     if not isinstance(role, str):
-        raise FieldError(f"{path}.role", f"must be a string, got {_tname(role)}")
-    return Message(role, _content(m.get("content"), f"{path}.content"))
+        raise FieldError(f"{path}.role", f"must be a string, got {type_name(role)}")
+    return Message(role, content_text(m.get("content"), f"{path}.content"))
 
 
 def _messages(req: Mapping[str, Any], endpoint: str) -> tuple[Message, ...]:
     raw = req.get("messages")
     if raw is not None:
         if not isinstance(raw, list):
-            raise FieldError("request.messages", f"must be a list, got {_tname(raw)}")
+            raise FieldError("request.messages", f"must be a list, got {type_name(raw)}")
         out = []
         for m in raw:
             # Fast path for the common shape (the reader's hot loop): a plain dict with
@@ -210,7 +140,9 @@ def _messages(req: Mapping[str, Any], endpoint: str) -> tuple[Message, ...]:
         return (Message("user", prompt),)
     if isinstance(prompt, list) and all(isinstance(p, str) for p in prompt):
         return tuple(Message("user", p) for p in prompt)
-    raise FieldError("request.prompt", f"must be a string or list of strings, got {_tname(prompt)}")
+    raise FieldError(
+        "request.prompt", f"must be a string or list of strings, got {type_name(prompt)}"
+    )
 
 
 def _logit_bias(req: Mapping[str, Any]) -> tuple[tuple[str, float], ...]:
@@ -218,10 +150,12 @@ def _logit_bias(req: Mapping[str, Any]) -> tuple[tuple[str, float], ...]:
     if v is None:
         return ()
     if not isinstance(v, dict):
-        raise FieldError("request.logit_bias", f"must be an object, got {_tname(v)}")
+        raise FieldError("request.logit_bias", f"must be an object, got {type_name(v)}")
     for tok, bias in v.items():
         if isinstance(bias, bool) or not isinstance(bias, int | float):
-            raise FieldError(f"request.logit_bias.{tok}", f"must be a number, got {_tname(bias)}")
+            raise FieldError(
+                f"request.logit_bias.{tok}", f"must be a number, got {type_name(bias)}"
+            )
     return tuple((str(k), float(b)) for k, b in v.items())
 
 
@@ -230,7 +164,7 @@ def _tools(req: Mapping[str, Any]) -> tuple[str, ...]:
     if v is None:
         return ()
     if not isinstance(v, list):
-        raise FieldError("request.tools", f"must be a list, got {_tname(v)}")
+        raise FieldError("request.tools", f"must be a list, got {type_name(v)}")
     names = []
     for t in v:
         fn = t.get("function") if isinstance(t, dict) else None
@@ -259,9 +193,9 @@ def _logprobs(req: Mapping[str, Any]) -> tuple[bool, int | None]:
     if v is not None and not isinstance(v, int):  # bool is an int
         raise FieldError(
             "request.logprobs",
-            f"must be true, false or (completions) an integer, got {_tname(v)} {v!r}",
+            f"must be true, false or (completions) an integer, got {type_name(v)} {v!r}",
         )
-    top = _int(req, "top_logprobs", "request.")
+    top = read_int(req, "top_logprobs", "request.")
     if v is None or isinstance(v, bool):
         return bool(v), top
     return True, top if top is not None else v
@@ -269,7 +203,7 @@ def _logprobs(req: Mapping[str, Any]) -> tuple[bool, int | None]:
 
 def parse_request(req: Any, endpoint: str) -> Request:
     if not isinstance(req, dict):
-        raise FieldError("request", f"must be an object, got {_tname(req)}")
+        raise FieldError("request", f"must be an object, got {type_name(req)}")
     p = "request."
     # Hot path of the reader (see benchmarks/reader): most keys are absent from a given
     # request and most present values have the expected type, so read each with `get`
@@ -277,19 +211,19 @@ def parse_request(req: Any, endpoint: str) -> Request:
     # give the same values and errors, and fields are checked in the same order.
     get = req.get
     v = get("max_completion_tokens")
-    max_tokens = None if v is None else _int(req, "max_completion_tokens", p)
+    max_tokens = None if v is None else read_int(req, "max_completion_tokens", p)
     if max_tokens is None:
         v = get("max_tokens")
-        max_tokens = v if v is None or type(v) is int else _int(req, "max_tokens", p)
+        max_tokens = v if v is None or type(v) is int else read_int(req, "max_tokens", p)
     messages = _messages(req, endpoint)
     v = get("model")
-    model = v if v is None or type(v) is str else _str(req, "model", p)
+    model = v if v is None or type(v) is str else read_str(req, "model", p)
     v = get("temperature")
-    temperature = v if v is None or type(v) is float else _num(req, "temperature", p)
+    temperature = v if v is None or type(v) is float else read_num(req, "temperature", p)
     v = get("top_p")
-    top_p = v if v is None or type(v) is float else _num(req, "top_p", p)
+    top_p = v if v is None or type(v) is float else read_num(req, "top_p", p)
     v = get("n")
-    n = 1 if v is None else _int(req, "n", p) or 1
+    n = 1 if v is None else read_int(req, "n", p) or 1
     if get("logprobs") is None and get("top_logprobs") is None:
         logprobs, top_logprobs = False, None
     else:
@@ -299,11 +233,11 @@ def parse_request(req: Any, endpoint: str) -> Request:
     tool_choice = _kind(get("tool_choice"))
     response_format = _kind(get("response_format"))
     v = get("seed")
-    seed = None if v is None else _int(req, "seed", p)
+    seed = None if v is None else read_int(req, "seed", p)
     v = get("stream")
-    stream = v if type(v) is bool else _bool(req, "stream", p)
+    stream = v if type(v) is bool else read_bool(req, "stream", p)
     v = get("reasoning_effort")
-    effort = v if v is None or type(v) is str else _str(req, "reasoning_effort", p)
+    effort = v if v is None or type(v) is str else read_str(req, "reasoning_effort", p)
     return Request(
         messages=messages,
         model=model,
@@ -348,81 +282,100 @@ def _choice(c: Any, i: int) -> Choice:
 def _checked_choice(c: Any, i: int) -> Choice:
     path = f"response.choices[{i}]"
     if not isinstance(c, dict):
-        raise FieldError(path, f"must be an object, got {_tname(c)}")
+        raise FieldError(path, f"must be an object, got {type_name(c)}")
     msg = c.get("message")
     if msg is None:
         text = c.get("text")
         if text is not None and not isinstance(text, str):
-            raise FieldError(f"{path}.text", f"must be a string, got {_tname(text)}")
-        return Choice(content=text or "", finish_reason=_str(c, "finish_reason", path + "."))
+            raise FieldError(f"{path}.text", f"must be a string, got {type_name(text)}")
+        return Choice(content=text or "", finish_reason=read_str(c, "finish_reason", path + "."))
     if not isinstance(msg, dict):
-        raise FieldError(f"{path}.message", f"must be an object, got {_tname(msg)}")
+        raise FieldError(f"{path}.message", f"must be an object, got {type_name(msg)}")
     calls = msg.get("tool_calls")
     return Choice(
-        content=_content(msg.get("content"), f"{path}.message.content"),
-        reasoning_content=_str(msg, "reasoning_content", f"{path}.message."),
+        content=content_text(msg.get("content"), f"{path}.message.content"),
+        reasoning_content=read_str(msg, "reasoning_content", f"{path}.message."),
         tool_calls=len(calls) if isinstance(calls, list) else 0,
-        finish_reason=_str(c, "finish_reason", path + "."),
+        finish_reason=read_str(c, "finish_reason", path + "."),
         has_logprobs=c.get("logprobs") is not None,
     )
-
-
-def _object(obj: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
-    """An optional nested object: absent or null reads as empty, any other non-object is bad."""
-    v = obj.get(key)
-    if v is None:
-        return {}
-    if not isinstance(v, dict):
-        raise FieldError(f"{path}{key}", f"must be an object, got {_tname(v)}")
-    return v
 
 
 def parse_response(resp: Any) -> Response | None:
     if resp is None:
         return None
     if not isinstance(resp, dict):
-        raise FieldError("response", f"must be an object, got {_tname(resp)}")
+        raise FieldError("response", f"must be an object, got {type_name(resp)}")
     choices = resp.get("choices")
     if choices is None:
         choices = []
     elif not isinstance(choices, list):
-        raise FieldError("response.choices", f"must be a list, got {_tname(choices)}")
-    usage = _object(resp, "usage", "response.")
-    details = _object(usage, "completion_tokens_details", "response.usage.")
-    return Response(
-        choices=tuple([_choice(c, i) for i, c in enumerate(choices)]),
-        prompt_tokens=_int(usage, "prompt_tokens", "response.usage."),
-        completion_tokens=_int(usage, "completion_tokens", "response.usage."),
-        reasoning_tokens=_int(
-            details, "reasoning_tokens", "response.usage.completion_tokens_details."
-        ),
-    )
+        raise FieldError("response.choices", f"must be a list, got {type_name(choices)}")
+    usage = resp.get("usage")
+    if type(usage) is not dict:  # fast path as in parse_request: the checked read otherwise
+        usage = read_object(resp, "usage", "response.")
+    details = usage.get("completion_tokens_details")
+    if type(details) is not dict:
+        details = read_object(usage, "completion_tokens_details", "response.usage.")
+    parsed = tuple([_choice(c, i) for i, c in enumerate(choices)])  # before the token counts
+    u = "response.usage."
+    prompt = usage.get("prompt_tokens")
+    if prompt is not None and type(prompt) is not int:
+        prompt = read_int(usage, "prompt_tokens", u)
+    completion = usage.get("completion_tokens")
+    if completion is not None and type(completion) is not int:
+        completion = read_int(usage, "completion_tokens", u)
+    reasoning = details.get("reasoning_tokens")
+    if reasoning is not None and type(reasoning) is not int:
+        reasoning = read_int(details, "reasoning_tokens", u + "completion_tokens_details.")
+    return Response(parsed, prompt, completion, reasoning)
 
 
 def parse_event(obj: Any) -> Event:
     """Build an `Event` from one decoded JSON object; raise `FieldError` if it is not valid."""
     if not isinstance(obj, dict):
-        raise FieldError("", f"line must be a JSON object, got {_tname(obj)}")
+        raise FieldError("", f"line must be a JSON object, got {type_name(obj)}")
     for required in ("ts", "account", "request"):
         if required not in obj:
             raise FieldError(required, "is required and missing")
     account = obj["account"]
     if not isinstance(account, str) or not account:
-        raise FieldError("account", f"must be a non-empty string, got {_tname(account)}")
-    endpoint = _str(obj, "endpoint", "") or "chat.completions"
+        raise FieldError("account", f"must be a non-empty string, got {type_name(account)}")
+    # The reader's hot path: read each optional field with `get` and call its checking
+    # helper only for a value of an unexpected type (see parse_request). Fields are
+    # checked in the same order as before, so the first bad one is still the one named.
+    get = obj.get
+    v = get("endpoint")
+    endpoint = (v if type(v) is str else read_str(obj, "endpoint", "")) or "chat.completions"
     if endpoint not in ENDPOINTS:
         raise FieldError("endpoint", f"{endpoint!r} is not one of {sorted(ENDPOINTS)}")
+    ts = parse_ts(obj["ts"])
+    request = parse_request(obj["request"], endpoint)
+    response = parse_response(get("response"))
+    key, org, ip, agent = get("key"), get("org"), get("ip"), get("user_agent")
+    if key is not None and type(key) is not str:
+        key = read_str(obj, "key", "")
+    if org is not None and type(org) is not str:
+        org = read_str(obj, "org", "")
+    if ip is not None and type(ip) is not str:
+        ip = read_str(obj, "ip", "")
+    if agent is not None and type(agent) is not str:
+        agent = read_str(obj, "user_agent", "")
+    v = get("status")
+    status = (v if type(v) is int else read_int(obj, "status", "")) or 200
+    v = get("latency_ms")
+    latency = v if v is None or type(v) is float else read_num(obj, "latency_ms", "")
     return Event(
-        ts=parse_ts(obj["ts"]),
-        account=account,
-        request=parse_request(obj["request"], endpoint),
-        response=parse_response(obj.get("response")),
-        key=_str(obj, "key", ""),
-        org=_str(obj, "org", ""),
-        ip=_str(obj, "ip", ""),
-        user_agent=_str(obj, "user_agent", ""),
-        endpoint=endpoint,
-        status=_int(obj, "status", "") or 200,
-        latency_ms=_num(obj, "latency_ms", ""),
-        raw=MappingProxyType(obj),
+        ts,
+        account,
+        request,
+        response,
+        key,
+        org,
+        ip,
+        agent,
+        endpoint,
+        status,
+        latency,
+        MappingProxyType(obj),
     )

@@ -24,6 +24,7 @@ _COUNTS = (
     "served",
     "new",
     "reruns",
+    "shared",
     "single",
     "followup",
     "toolloop",
@@ -52,9 +53,11 @@ class UsageDetector:
         "reruns",
         "served",
         "setups",
+        "shared",
         "single",
         "toolloop",
         "tools",
+        "was_new",
     )
     name = "usage"
 
@@ -62,8 +65,9 @@ class UsageDetector:
         self.reset()
 
     def reset(self) -> None:
-        for name in _COUNTS:
-            setattr(self, name, 0)
+        self.n = self.served = self.new = self.reruns = self.single = self.shared = 0
+        self.was_new = False  # the last request's prompt was new to the account
+        self.followup = self.toolloop = self.tools = self.capped = self.days = 0
         self.log_out = 0.0
         self.log_ratio = 0.0
         self.first_ts = -1.0
@@ -81,6 +85,7 @@ class UsageDetector:
         seen = self.contents.seen_then_add(f.content)
         same_setup = self.configs.seen_then_add(f.content ^ f.config)
         self.setups.add(f.config ^ (f.max_tokens or 0))
+        self.was_new = not seen
         if not seen:
             self.new += 1
             self.areas[f.area] = self.areas.get(f.area, 0) + 1

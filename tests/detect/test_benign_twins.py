@@ -1,0 +1,61 @@
+"""Every rule of the scorer against its benign twin: same surface, another purpose.
+
+Each twin shares the harvest's loud traits (long answers at the cap, new prompts, tools,
+worked explanations) and differs in what the traffic is for; each must come out clean,
+with the reason on its account.
+"""
+
+from __future__ import annotations
+
+import pytest
+from traffic import agent, evaluation, harvest, labeller, network, population, run, tutoring
+
+from distillguard.detect.engine import AnalyzerConfig
+
+TWINS = {
+    "evaluation": (evaluation, "re-sends earlier prompts"),
+    "tutoring": (tutoring, "conversations go on"),
+    "agent": (agent, "conversations go on"),
+    "labeller": (labeller, "short answers"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TWINS))
+def test_benign_twin_is_clean_and_says_why(make_event, name: str) -> None:
+    make, words = TWINS[name]
+    events = (
+        population(make_event)
+        + make(make_event, "twin", 300, 100, seed=5)
+        + harvest(make_event, "harvester", 300, 100)
+    )
+    by = {a.account: a for a in run(events).results()[0]}
+    assert by["harvester"].flagged, by["harvester"].reasons
+    twin = by["twin"]
+    assert not twin.flagged and twin.score < by["harvester"].score / 2
+    assert any(words in r for r in twin.reasons), twin.reasons
+
+
+def test_tool_use_alone_is_no_evidence(make_event) -> None:
+    """A harvest that also sends tool definitions is ranked among tool users and caught."""
+    tools = [{"type": "function", "function": {"name": "f"}}]
+    events = population(make_event) + harvest(make_event, "harvester", 300, 100, tools=tools)
+    for k in range(22):
+        events += agent(make_event, f"agent{k}", 120, 300, seed=k, answer=600)
+    by = {a.account: a for a in run(events).results()[0]}
+    assert by["harvester"].flagged
+    assert any("tools peers" in r for r in by["harvester"].reasons), by["harvester"].reasons
+    assert not any(by[f"agent{k}"].flagged for k in range(22))
+
+
+def test_membership_never_lifts_an_account_without_evidence_of_its_own(make_event) -> None:
+    """A support bot on the hydra's network and client stays clean inside its campaign."""
+    events = population(make_event, n=60, gap=1000) + network(make_event)
+    events += [
+        make_event(e.ts + 1, account="bystander", user=e.request.last_user, ip="10.0.0.9")
+        for e in population(make_event, accounts=3, n=60, gap=1000)
+        if e.account == "peer01"
+    ]
+    accounts, _ = run(events, AnalyzerConfig(link_every_s=1800)).results()
+    by = {a.account: a for a in accounts}
+    assert by["net00"].flagged
+    assert not by["bystander"].flagged
