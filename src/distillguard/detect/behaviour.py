@@ -43,7 +43,7 @@ def _p(x: float) -> str:
 
 
 def _new(u: UsageDetector) -> float:
-    return u.share(u.new)
+    return u.new_share()
 
 
 def _single(u: UsageDetector) -> float:

@@ -31,8 +31,10 @@ from distillguard.detect.detectors.probing import ProbeDetector
 from distillguard.detect.detectors.usage import UsageDetector
 from distillguard.detect.population import Population, Ranks
 
-# From `distillguard calibrate` on the benign accounts of the tuning families
-# (benchmarks/detection, which recomputes it on every run).
+# Above the 1%-FPR threshold of the benchmark's calibration scenario (~0.1 on the
+# `tune` prompt sources), because benign accounts of the `test` sources sit higher: at
+# 0.35, benign FPR is 0% / 1.4% / 0.7% on calibration / test1 / test2
+# (benchmarks/detection). A provider should calibrate on its own traffic.
 DEFAULT_THRESHOLD = 0.35
 # The level of an account at its peers' median on everything (0.5 x 0.5), mapped to risk
 # 0, and the level mapped to risk 1. There is no shrinkage toward the median for small
@@ -85,7 +87,7 @@ def purpose(usage: UsageDetector, ranks: Ranks) -> float:
     do.
     """
     weakest = min(ranks.percentiles[i] for i in behaviour.PURPOSE)
-    return weakest * ramp(usage.share(usage.new), NEW_LO, NEW_HI)
+    return weakest * ramp(usage.new_share(), NEW_LO, NEW_HI)
 
 
 def value(ranks: Ranks) -> float:
@@ -158,7 +160,7 @@ def _ranked_reasons(usage: UsageDetector, ranks: Ranks, top: int) -> list[str]:
     rows = list(zip(behaviour.STATISTICS, ranks.percentiles, ranks.medians, strict=True))
     high = sorted((r for r in rows if r[1] >= 0.75), key=lambda r: -r[1] * max(r[0].weight, 0.5))
     gating = [rows[i] for i in behaviour.PURPOSE if rows[i][1] < 0.5]
-    if usage.share(usage.new) < NEW_HI and rows[behaviour.PURPOSE[0]] not in gating:
+    if usage.new_share() < NEW_HI and rows[behaviour.PURPOSE[0]] not in gating:
         gating.insert(0, rows[behaviour.PURPOSE[0]])
     low = gating + sorted(
         (r for r in rows if r[1] <= 0.25 and r not in gating),

@@ -24,6 +24,7 @@ _COUNTS = (
     "served",
     "new",
     "reruns",
+    "canned",
     "shared",
     "single",
     "followup",
@@ -37,6 +38,7 @@ _COUNTS = (
 class UsageDetector:
     __slots__ = (
         "areas",
+        "canned",
         "capped",
         "configs",
         "contents",
@@ -66,6 +68,7 @@ class UsageDetector:
 
     def reset(self) -> None:
         self.n = self.served = self.new = self.reruns = self.single = self.shared = 0
+        self.canned = 0  # continuations whose user turn repeats a canned line
         self.was_new = False  # the last request's prompt was new to the account
         self.followup = self.toolloop = self.tools = self.capped = self.days = 0
         self.log_out = 0.0
@@ -93,6 +96,11 @@ class UsageDetector:
             self.reruns += 1  # the same task under another model or temperature
         if f.tool_msgs:
             self.toolloop += 1
+        elif f.followups and seen:
+            # "Go on, in more detail" again: a scripted continuation of a harvest, not a
+            # person following up, so it counts as single-shot and not against novelty.
+            self.canned += 1
+            self.single += 1
         elif f.followups:
             self.followup += 1
         elif f.turns == 1:
@@ -119,6 +127,11 @@ class UsageDetector:
     # -- derived numbers, each a plain share or mean the population ranks
     def share(self, count: int) -> float:
         return count / self.n if self.n else 0.0
+
+    def new_share(self) -> float:
+        """Share of new prompts, scripted continuations left out."""
+        asked = self.n - self.canned
+        return self.new / asked if asked > 0 else 0.0
 
     def mean_out(self) -> float:
         """Mean answer length in tokens (geometric)."""
