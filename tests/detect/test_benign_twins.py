@@ -59,3 +59,26 @@ def test_membership_never_lifts_an_account_without_evidence_of_its_own(make_even
     by = {a.account: a for a in accounts}
     assert by["net00"].flagged
     assert not by["bystander"].flagged
+
+
+def test_scripted_follow_ups_do_not_pass_for_a_conversation(make_event) -> None:
+    """The red team's evasion: half the harvest sent as 'Go on' continuations."""
+    from distillguard.events import parse_event
+
+    faked = []
+    for i, ev in enumerate(harvest(make_event, "faker", 300, 100, seed=3)):
+        if i % 2:
+            raw = dict(ev.raw)
+            raw["request"] = dict(raw["request"])
+            first = raw["request"]["messages"][-1]
+            raw["request"]["messages"] = [
+                first,
+                {"role": "assistant", "content": "..."},
+                {"role": "user", "content": "Go on, in more detail."},
+            ]
+            ev = parse_event(raw)
+        faked.append(ev)
+    events = population(make_event) + faked + tutoring(make_event, "tutor", 300, 100, seed=4)
+    by = {a.account: a for a in run(events).results()[0]}
+    assert by["faker"].flagged, by["faker"].reasons
+    assert not by["tutor"].flagged
