@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from scripts import run_benchmark
 
 
 def test_throughput_benchmark_smoke(tmp_path: Path) -> None:
     results = tmp_path / "throughput.md"
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "detection" / "throughput.py"),
-            "--smoke",
-            "--profile",
-            "--results",
-            str(results),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
+    run_benchmark("detection/throughput.py", "--smoke", "--profile", "--results", str(results))
     text = results.read_text()
     assert "3,000 events from" in text
     for part in ("read + parse", "features (`extract`) alone", "full: read + parse"):

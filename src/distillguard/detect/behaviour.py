@@ -197,7 +197,6 @@ TOLERANCES: tuple[float, ...] = tuple(s.tolerance for s in STATISTICS)
 PURPOSE: tuple[int, ...] = (NAMES.index("new"), NAMES.index("single"))
 # What it harvests: long answers, much output per prompt, many capabilities, the cap.
 VALUE: tuple[int, ...] = tuple(i for i, s in enumerate(STATISTICS) if s.weight > 0)
-BY_NAME: dict[str, Statistic] = {s.name: s for s in STATISTICS}
 
 
 def vector(usage: UsageDetector) -> tuple[float, ...]:
