@@ -72,8 +72,50 @@ def test_bad_values_name_key_and_value(tmp_path: Path, text: str, key: str, valu
 
 def test_bad_env_value_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISTILLGUARD_EVENTS__QUEUE_SIZE", "lots")
-    with pytest.raises(ConfigError, match=r"'events.queue_size' = 'lots'"):
+    with pytest.raises(ConfigError, match=r"DISTILLGUARD_EVENTS__QUEUE_SIZE = 'lots'") as err:
         load_settings()
+    assert err.value.key == "DISTILLGUARD_EVENTS__QUEUE_SIZE"
+    assert "it sets the TOML key 'events.queue_size'" in str(err.value)
+
+
+def test_bad_env_value_names_the_variable_not_the_file(
+    toml: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISTILLGUARD_SERVER__PORT", "eighty")
+    with pytest.raises(ConfigError) as err:
+        load_settings(toml)  # the file's port = 9000 is fine; the variable outranks it
+    message = str(err.value)
+    assert message.startswith("config: environment variable DISTILLGUARD_SERVER__PORT = 'eighty'")
+    assert "fix or unset DISTILLGUARD_SERVER__PORT" in message
+    assert str(toml) not in message
+
+
+def test_a_variable_of_a_whole_table_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISTILLGUARD_SERVER", '{"port": 70000}')
+    with pytest.raises(ConfigError, match=r"environment variable DISTILLGUARD_SERVER = 70000"):
+        load_settings()
+
+
+def test_a_bad_file_value_still_names_the_toml_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISTILLGUARD_SERVER__PORT", raising=False)
+    monkeypatch.setenv("DISTILLGUARD_EVENTS__QUEUE_SIZE", "10")  # set, but not the bad one
+    path = tmp_path / "bad.toml"
+    path.write_text("[server]\nport = 70000\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert err.value.key == "server.port"
+    assert f"config in {path}: 'server.port' = 70000" in str(err.value)
+    assert "DISTILLGUARD_SERVER__PORT" not in str(err.value).replace("DISTILLGUARD_*", "")
+
+
+def test_a_bad_flag_value_is_not_blamed_on_a_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISTILLGUARD_SERVER__PORT", "9100")
+    with pytest.raises(ConfigError) as err:
+        load_settings(None, {"server": {"port": 70000}})
+    assert err.value.key == "server.port"
+    assert "DISTILLGUARD_SERVER__PORT" not in str(err.value)
 
 
 def test_unreadable_files(tmp_path: Path) -> None:
@@ -83,3 +125,10 @@ def test_unreadable_files(tmp_path: Path) -> None:
     broken.write_text("[server\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(broken)
+
+
+def test_a_bad_database_url_is_shown_without_its_password() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(overrides={"database_url": "mysql://me:hunter2@db.internal/dg"})
+    assert "hunter2" not in str(err.value)
+    assert "mysql://me:***@db.internal/dg" in str(err.value)

@@ -16,6 +16,8 @@ The tree::
      +-- StoreError                   the account store cannot do what was asked
      |    +-- StoreUnavailableError   the database cannot be reached, created or migrated
      |    +-- NotFoundError           no account, key or tier with that id
+     |    +-- InvalidValueError       a field was given a value it cannot take
+     |    |    +-- InvalidFieldError  ... a text too long, with control characters, or refused
      |    +-- InvalidKeyError         an API key is malformed, unknown or revoked
      +-- LedgerError                  the tamper-evident ledger cannot be written, read or trusted
      |    +-- LedgerFormatError       a ledger line is not a valid record (file, line, field)
@@ -50,7 +52,7 @@ class EventFormatError(DistillguardError):
         self.problem = problem
         where = f"{path}:{line}"
         at = f" field '{field}'" if field else ""
-        super().__init__(f"{where}:{at} {problem} (see spec/events.md; use --lenient to skip)")
+        super().__init__(f"{where}:{at} {problem} (see docs/events.md; use --lenient to skip)")
 
 
 class OutOfOrderError(EventFormatError):
@@ -133,12 +135,17 @@ class StoreError(DistillguardError):
 
 
 class StoreUnavailableError(StoreError):
-    """The database cannot be reached, created or migrated."""
+    """The database cannot be reached, created or migrated.
+
+    The message names the backend only: it reaches logs and HTTP bodies, which must not learn
+    where the database lives or how to log in to it. `url` (password hidden) is for operators.
+    """
 
     def __init__(self, url: str, problem: str) -> None:
         self.url = url
+        backend = url.partition(":")[0].partition("+")[0] or "database"
         super().__init__(
-            f"store {url}: {problem} "
+            f"the account store ({backend}) is unavailable: {problem} "
             "(check --config / DISTILLGUARD_DATABASE_URL and that the database is running)"
         )
 
@@ -156,9 +163,22 @@ class InvalidValueError(StoreError):
     """A field of an account (or other record) was given a value it cannot take."""
 
     def __init__(self, field: str, value: object, allowed: list[str]) -> None:
-        self.field = field
+        self.field: str | None = field
         self.value = value
         super().__init__(f"{field} {value!r} is not one of {', '.join(allowed)}")
+
+
+class InvalidFieldError(InvalidValueError):
+    """A text field is too long or holds control characters, or the database refused a value.
+
+    `field` is None when only the database knows which value it refused.
+    """
+
+    def __init__(self, field: str | None, problem: str) -> None:
+        self.field = field
+        self.value = None
+        self.problem = problem
+        StoreError.__init__(self, f"{field}: {problem}" if field else problem)
 
 
 class InvalidKeyError(StoreError):

@@ -71,20 +71,12 @@ from pydantic_settings import (
 )
 
 from distillguard.errors import ConfigError, InputNotFoundError
+from distillguard.settings_errors import KeyedProblem, config_error
 
 WILDCARD_MODEL = "*"
-_SECRET_KEYS = frozenset({"token", "secret", "api_key", "prompt_secret"})
 
 # The TOML file of the `load_settings` call in progress (sources are built inside pydantic).
 _config_file: ContextVar[Path | None] = ContextVar("distillguard_config_file", default=None)
-
-
-class _KeyedProblem(ValueError):
-    """A check across several settings, naming the one to fix."""
-
-    def __init__(self, key: str, value: object, problem: str) -> None:
-        super().__init__(problem)
-        self.key, self.value, self.problem = key, value, problem
 
 
 class _Section(BaseModel):
@@ -97,6 +89,19 @@ class ServerSettings(_Section):
     # Addresses or networks (CIDR) of the load balancers in front of the gateway: only a peer
     # among them is believed about the client's address in X-Forwarded-For.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # What one request may carry. A body over `max_body_bytes` is refused (413) from its
+    # Content-Length before it is read; headers over `max_header_bytes` in all get a 431.
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 8 << 20
+    max_header_bytes: Annotated[int, Field(ge=1024)] = 32 << 10
+    max_messages: Annotated[int, Field(ge=1)] = 2048
+    max_n: Annotated[int, Field(ge=1, le=128)] = 16
+    max_logit_bias: Annotated[int, Field(ge=0)] = 300
+    # The answer length a request may ask for when its tier sets no `max_tokens`; a request
+    # that names none is sent upstream with this cap, so its tokens can be reserved up front.
+    max_tokens: Annotated[int, Field(ge=1)] = 16_384
+    # A string longer than this in an event (a prompt, an answer, a header) is cut, with a
+    # marker giving its length and SHA-256, so the log and the ledger still commit to it.
+    max_event_text: Annotated[int, Field(ge=256)] = 256 << 10
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -118,6 +123,8 @@ class UpstreamSettings(_Section):
     url: str | None = None  # base URL ending in /v1, for kind = "http"
     api_key: SecretStr | None = None  # sent upstream as a bearer token
     timeout_s: Annotated[float, Field(gt=0)] = 60.0  # connect aside, each read: a chunk's wait
+    # The whole call, first byte to last: a server that drips a byte at a time is cut here.
+    total_timeout_s: Annotated[float, Field(gt=0)] = 600.0
     connect_timeout_s: Annotated[float, Field(gt=0)] = 5.0
     max_connections: Annotated[int, Field(ge=1)] = 200
     client: Literal["httpx", "aiohttp"] = "aiohttp"  # kind "http": the HTTP client library
@@ -149,6 +156,7 @@ class TierSettings(_Section):
     tokens_per_min: Annotated[int, Field(ge=0)] = 0
     daily_tokens: Annotated[int, Field(ge=0)] = 0
     allowed_params: list[str] | None = None  # request fields beyond model/messages/prompt
+    max_tokens: Annotated[int, Field(ge=0)] = 0  # answer-length cap; 0: `server.max_tokens`
 
 
 class LimitSettings(_Section):
@@ -177,8 +185,9 @@ class EventSettings(_Section):
 
 class AuthSettings(_Section):
     cache_ttl_s: Annotated[float, Field(ge=0)] = 5.0  # how long a checked key is trusted
-    # Each key check costs a scrypt hash: a client address past this many failed checks a
-    # minute is refused (429) without checking, and at most `concurrent_checks` run at once.
+    # Each key check costs a scrypt hash: a (client address, key id) pair past this many
+    # failed checks a minute is refused (429) without checking, and at most
+    # `concurrent_checks` run at once.
     failures_per_min: Annotated[int, Field(ge=1)] = 20
     concurrent_checks: Annotated[int, Field(ge=1)] = 4
 
@@ -234,7 +243,7 @@ class LedgerSettings(_Section):
     @model_validator(mode="after")
     def _needs(self) -> LedgerSettings:
         if self.enabled and self.key_file is None:
-            raise _KeyedProblem(
+            raise KeyedProblem(
                 "ledger.key_file",
                 None,
                 "is needed when [ledger] enabled = true; "
@@ -243,7 +252,7 @@ class LedgerSettings(_Section):
         if self.prompts == "hashed":
             secret = self.prompt_secret.get_secret_value() if self.prompt_secret else ""
             if len(secret) < 16:
-                raise _KeyedProblem(
+                raise KeyedProblem(
                     "ledger.prompt_secret",
                     "(hidden)",
                     'must be at least 16 characters when prompts = "hashed"',
@@ -273,13 +282,23 @@ class WatermarkSettings(_Section):
     def _needs_secret(self) -> WatermarkSettings:
         secret = self.secret.get_secret_value() if self.secret else ""
         if self.enabled and len(secret) < 16:
-            raise _KeyedProblem(
+            raise KeyedProblem(
                 "watermark.secret",
                 "(hidden)" if secret else None,
                 "must be at least 16 characters when watermark.enabled is true "
                 "(e.g. the output of `openssl rand -hex 32`)",
             )
         return self
+
+
+class ConsoleSettings(_Section):
+    """The review console at `/console` (reviewers: `distillguard reviewers create`)."""
+
+    enabled: bool = True
+    session_ttl_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 8 * 3600.0
+    # Sample requests show their prompt text only when this is true; otherwise their metadata.
+    show_prompts: bool = False
+    logins_per_min: Annotated[int, Field(ge=1)] = 5  # failed sign-ins per address and per name
 
 
 def _default_upstreams() -> dict[str, UpstreamSettings]:
@@ -313,6 +332,7 @@ class Settings(BaseSettings):
     logging: LogSettings = LogSettings()
     ledger: LedgerSettings = LedgerSettings()
     watermark: WatermarkSettings = WatermarkSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @field_validator("database_url")
     @classmethod
@@ -325,7 +345,7 @@ class Settings(BaseSettings):
     def _routes_exist(self) -> Settings:
         for model, upstream in self.models.items():
             if upstream not in self.upstreams:
-                raise _KeyedProblem(
+                raise KeyedProblem(
                     f"models.{model}",
                     upstream,
                     f"routes to an upstream that is not one of the [upstreams.*] tables "
@@ -366,27 +386,9 @@ def load_settings(
     try:
         return Settings(**dict(overrides or {}))
     except ValidationError as err:
-        raise _config_error(err, source) from None
+        raise config_error(err, source, overrides) from None
     finally:
         _config_file.reset(token)
-
-
-def _config_error(err: ValidationError, source: str) -> ConfigError:
-    first = err.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(settings)"
-    value = first.get("input")
-    problem = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        problem = "is not a setting distillguard knows (check its spelling and section)"
-    cause = first.get("ctx", {}).get("error")
-    if isinstance(cause, _KeyedProblem):
-        key, value, problem = cause.key, cause.value, cause.problem
-    if key.rsplit(".", 1)[-1] in _SECRET_KEYS and value is not None:
-        value = "(hidden)"  # an error message must not leak a secret
-    more = err.error_count() - 1
-    if more:
-        problem += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return ConfigError(key, value, problem, source)
 
 
 def replace_settings(settings: Settings, source: str, **fields: Any) -> Settings:
@@ -394,4 +396,4 @@ def replace_settings(settings: Settings, source: str, **fields: Any) -> Settings
     try:
         return Settings.model_validate({**settings.model_dump(), **fields})
     except ValidationError as err:
-        raise _config_error(err, source) from None
+        raise config_error(err, source) from None

@@ -88,7 +88,9 @@ def test_serve_process_answers_the_openai_client(env: dict[str, str], tmp_path: 
         rest = _ask_then_stop(proc, secret)
     assert secret not in rest
     events = list((tmp_path / "events").glob("events-*.jsonl"))
-    assert len(events) == 1 and events[0].read_text().count("\n") == 1
+    assert len(events) == 1
+    lines = [orjson.loads(line) for line in events[0].read_text().splitlines()]
+    assert [e["status"] for e in lines] == [200, 404]  # the 404 is the account's event too
 
 
 def _ask_then_stop(proc: subprocess.Popen[str], secret: str) -> str:
@@ -107,8 +109,12 @@ def _ask_then_stop(proc: subprocess.Popen[str], secret: str) -> str:
         assert url is not None, "serve did not log 'listening'"
         with openai.OpenAI(base_url=url + "/v1", api_key=secret, max_retries=0) as client:
             r = client.chat.completions.create(
-                model="any-name", messages=[{"role": "user", "content": "hi"}]
+                model="sim-large", messages=[{"role": "user", "content": "hi"}]
             )
+            with pytest.raises(openai.NotFoundError):  # no "*" route: an unknown name is a 404
+                client.chat.completions.create(
+                    model="no-such-model-xyz", messages=[{"role": "user", "content": "hi"}]
+                )
         assert r.choices[0].message.content
     finally:
         proc.send_signal(signal.SIGINT)

@@ -41,6 +41,19 @@ def test_demo_via_gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         stdout,
     )
     assert policy, stdout
+    # Flags name the account, its risk and why; files are pointed to only as they remain.
+    assert "account flagged" not in result.output
+    flags = [line for line in stdout.splitlines() if line.startswith("flagged ")]
+    for line in flags:
+        assert re.fullmatch(r"flagged \w+ \(simulated \w+, \w+\) risk [01]\.\d\d(: .+)?", line)
+    assert f"SQLite in {out / 'gateway.db'}" in stdout and (out / "gateway.db").is_file()
+    assert f"its event log is in {out / 'gateway-events'}" in stdout
+    assert "policy levels the accounts ended at" in stdout
+    assert "levels reached: {" not in stdout
+    assert re.search(r"│ probation +│ +\d+ │ +\d+ │ +\d+ │ unverified", stdout), stdout
+    analyzed = runner.invoke(app, ["analyze", str(out / "gateway-events"), "--out", str(out / "a")])
+    assert analyzed.exit_code == 0, analyzed.output
+    assert f"analyzed {int(simulated[1].replace(',', '')):,} events" in analyzed.stdout
 
     # Every simulated request was recorded once, under the account made for its simulated one,
     # with the simulated User-Agent; the labels were translated to the gateway's ids.

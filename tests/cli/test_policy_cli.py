@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from distillguard.cli.main import app
@@ -85,3 +86,55 @@ def test_a_bad_accounts_file_names_the_line(scenario: SimSummary, tmp_path: Path
     result = CliRunner().invoke(app, [*args, "--accounts", str(accounts)])
     assert result.exit_code == 2
     assert f"{accounts}:2" in result.output and "retina" in result.output
+
+
+POLICY_TEXT = """\
+mode = "shadow"
+
+[tiers.free]
+logprobs = false
+
+[[levels]]
+name = "watch"
+when = [
+    { min_risk = 0.2 },
+    { verification = ["none"], min_requests_per_day = 500 },
+]
+actions = { observe = true }
+
+[[levels]]
+name = "restrict"
+when = { min_risk = 0.35 }
+actions = { strip_logprobs = true, cap_n = 1 }
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "key"),
+    [
+        ("cap_n = 1 }", "cap_n = 1, launch = true }", 17, "levels[1].actions.launch"),
+        ("min_risk = 0.35", "min_risk = 1.5", 16, "levels[1].when[0].min_risk"),
+        ("per_day = 500", "per_day = 0", 10, "levels[0].when[1].min_requests_per_day"),
+        ("logprobs = false", "logprobs = false\nn_max = 0", 5, "tiers.free.n_max"),
+        ('name = "restrict"', 'name = "watch"', 15, "levels[1].name"),
+        ('mode = "shadow"', 'mode = "loud"', 1, "mode"),
+    ],
+)
+def test_check_names_file_line_and_key(
+    tmp_path: Path, old: str, new: str, line: int, key: str
+) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(POLICY_TEXT)
+    assert CliRunner().invoke(app, ["policy", "check", str(path)]).exit_code == 0
+    path.write_text(POLICY_TEXT.replace(old, new))
+    result = CliRunner().invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"error: policy {path}:{line}: '{key}'" in result.stderr, result.stderr
+
+
+def test_check_refuses_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_bytes(b'mode = "\xff"\n')
+    result = CliRunner().invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 2
+    assert f"policy {path}: '(file)'" in result.stderr and "UTF-8" in result.stderr

@@ -70,7 +70,7 @@ def demo(
     detect inline, print who was flagged and why, and how well."""
     start = time.perf_counter()
     data_dir = DEFAULT_DATA if DEFAULT_DATA.is_dir() else None
-    run: Callable[[Path, ScenarioConfig], None] = run_demo
+    run: Callable[[Path, ScenarioConfig, bool], None] = run_demo
     volume = VOLUME
     if not offline:
         from distillguard.cli import demo_gateway  # imports this module: not at the top
@@ -81,10 +81,10 @@ def demo(
             accounts=accounts, days=days, seed=seed, data_dir=data_dir, volume=volume
         )
         if out is not None:
-            run(out, config)
+            run(out, config, True)
         else:
             with tempfile.TemporaryDirectory(prefix="distillguard-demo-") as tmp:
-                run(Path(tmp), config)
+                run(Path(tmp), config, False)
     except DistillguardError as err:
         raise fail(err) from None
     where = f"files in {out}" if out else "temporary files removed; --out DIR keeps them"
@@ -92,8 +92,11 @@ def demo(
     console.print(f"demo done in {elapsed:.0f} s ({where})", highlight=False, soft_wrap=True)
 
 
-def run_demo(folder: Path, config: ScenarioConfig) -> None:
-    """Simulate into `folder`, analyze, write results and evaluation there, print both."""
+def run_demo(folder: Path, config: ScenarioConfig, kept: bool = False) -> None:
+    """Simulate into `folder`, analyze, write results and evaluation there, print both.
+
+    Nothing here names a file of `folder`, so `kept` (whether it outlives the demo) is unused.
+    """
     summary = simulate_traffic(folder, config)
     analyzer = detect([summary.events_path], summary.events)
     accounts, campaigns = analyzer.results()

@@ -29,11 +29,19 @@ import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from distillguard.cli.demo_cmd import RateColumn, simulate_traffic
+from distillguard.cli.demo_report import (
+    FlagPrinter,
+    level_table,
+    log_note,
+    printing_flags,
+    store_note,
+)
 from distillguard.cli.detect_cmd import console, print_evaluation, print_summary, write_results
 from distillguard.evaluation import evaluate, read_labels, read_scores
 from distillguard.evaluation.labels import Label
 from distillguard.events import parse_ts
 from distillguard.gateway import BackgroundServer, build_app
+from distillguard.gateway.enforcement import Enforcement
 from distillguard.gateway.proxy import EVENT_TIME_HEADER
 from distillguard.settings import Settings, load_settings
 from distillguard.sim import ScenarioConfig
@@ -139,54 +147,57 @@ def gateway_settings(folder: Path, reorder_window_s: float = 900.0, **more: Any)
     )
 
 
-def run_gateway_demo(folder: Path, config: ScenarioConfig) -> None:
-    """Simulate, replay through a gateway, analyze its log, evaluate; print as the offline demo."""
+def run_gateway_demo(folder: Path, config: ScenarioConfig, kept: bool = False) -> None:
+    """Simulate, replay through a gateway, analyze its log, evaluate; print as the offline demo.
+
+    `kept`: the folder outlives the demo (--out), so its files may be pointed to.
+    """
     summary = simulate_traffic(folder, config)
     labels = read_labels(summary.labels_path)
     plan = read_plan(summary.events_path)
     settings = gateway_settings(folder, reorder_window(plan))
     store = open_store(settings)
     ids, secrets = create_accounts(store, plan, labels)
-    names = {gid: name for name, gid in ids.items()}
     write_map(folder / "gateway-accounts.jsonl", ids, labels)
+    kinds = {name: label.kind for name, label in labels.items()}
+    notes = {gid: f"simulated {name}, {kinds.get(name) or '?'}" for name, gid in ids.items()}
 
-    with BackgroundServer(build_app(settings, store=store)) as server:
+    app = build_app(settings, store=store)
+    recorder = app.state.recorder
+    # Flags are printed as they happen, the last ones while the gateway drains at shutdown.
+    printer = FlagPrinter(console, recorder.analyzer, notes)
+    with printing_flags(printer), BackgroundServer(app) as s:
         console.print(
-            f"gateway on {server.url} (simulated upstream, SQLite in {folder.name}/gateway.db): "
+            f"gateway on {s.url} (simulated upstream, {store_note(folder, kept)}): "
             f"{len(ids)} accounts with one key each",
             highlight=False,
             soft_wrap=True,
         )
         start = time.perf_counter()
-        statuses = asyncio.run(replay(server.url, plan, secrets))
+        statuses = asyncio.run(replay(s.url, plan, secrets))
         took = time.perf_counter() - start
-    recorder = server.app.state.recorder  # type: ignore[attr-defined]
-    shown = ", ".join(f"{code or 'failed'}: {n:,}" for code, n in sorted(statuses.items()))
-    console.print(
-        f"replayed {plan.total:,} requests in {took:.1f} s ({plan.total / max(took, 1e-9):,.0f}/s; "
-        f"{shown}); gateway recorded {recorder.log.written:,} events, dropped {recorder.dropped}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    if plan.skipped:
-        console.print(f"skipped endpoints the gateway does not serve: {dict(plan.skipped)}")
+    print_replay(plan, statuses, took, recorder.log.written, recorder.dropped)
+    if printer.flagged:
+        # The gateway flags an account the first time its risk reaches the threshold; the
+        # summary below counts those still over it at the end, so the two numbers differ.
+        console.print(
+            f"{printer.flagged} account{'s' if printer.flagged > 1 else ''} reached the flag "
+            "threshold during the replay; the summary below counts those still flagged at the end",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(
         f"the gateway detected inline on the simulated clock ({summary.days} simulated "
         f"day{'s' if summary.days > 1 else ''} in {took:.0f} s) and the simulated client "
-        "addresses (X-Forwarded-For from a trusted loopback proxy); its event log is in "
-        "gateway-events/ for `distillguard analyze`.",
+        f"addresses (X-Forwarded-For from a trusted loopback proxy); {log_note(folder, kept)}",
         style="dim",
+        markup=False,
         highlight=False,
         soft_wrap=True,
     )
     accounts, campaigns = recorder.analyzer.results()
     write_results(folder, accounts, campaigns)
-    kinds = {ids[name]: label.kind for name, label in labels.items() if name in ids}
-    print_summary(
-        accounts,
-        campaigns,
-        notes={gid: f"simulated {name}, {kinds.get(gid) or '?'}" for gid, name in names.items()},
-    )
+    print_summary(accounts, campaigns, notes=notes)
     translated = {
         ids[name]: Label(ids[name], label.extraction, label.campaign, label.kind)
         for name, label in labels.items()
@@ -194,14 +205,30 @@ def run_gateway_demo(folder: Path, config: ScenarioConfig) -> None:
     evaluation = evaluate(read_scores(folder), translated)
     print_evaluation(evaluation)
     (folder / "evaluation.json").write_bytes(evaluation.to_json())
-    print_policy(folder, translated, store)
+    print_policy(folder, translated, store, app.state.enforcement)
 
 
-def print_policy(folder: Path, labels: dict[str, Label], store: Store) -> None:
+def print_replay(
+    plan: Plan, statuses: Counter[int], took: float, written: int, dropped: int
+) -> None:
+    shown = ", ".join(f"{code or 'failed'}: {n:,}" for code, n in sorted(statuses.items()))
+    console.print(
+        f"replayed {plan.total:,} requests in {took:.1f} s ({plan.total / max(took, 1e-9):,.0f}/s; "
+        f"{shown}); gateway recorded {written:,} events, dropped {dropped}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if plan.skipped:
+        skipped = ", ".join(f"{n:,} {endpoint}" for endpoint, n in plan.skipped.most_common())
+        console.print(f"skipped requests to endpoints the gateway does not serve: {skipped}")
+
+
+def print_policy(
+    folder: Path, labels: dict[str, Label], store: Store, enforcement: Enforcement
+) -> None:
     """What the policy (shadow mode by default) did or would have done, by label."""
     changed: Counter[str] = Counter()
     total: Counter[str] = Counter()
-    levels: dict[str, str] = {}
     shadow = True
     for log in sorted((folder / "gateway-events").glob("events-*.jsonl")):
         for line in log.read_bytes().splitlines():
@@ -213,7 +240,6 @@ def print_policy(folder: Path, labels: dict[str, Label], store: Store) -> None:
             if enforced is None:
                 continue
             shadow = enforced["shadow"]
-            levels[event["account"]] = enforced["level"]
             if set(enforced["changes"]) - {"watermark"}:
                 changed[side] += 1
     cases = store.list_cases(None, 10_000)
@@ -222,11 +248,12 @@ def print_policy(folder: Path, labels: dict[str, Label], store: Store) -> None:
         f"policy ({mode}): {changed['extraction']:,} of {total['extraction']:,} extraction "
         f"requests and {changed['benign']:,} of {total['benign']:,} benign requests "
         f"{'would have been ' if shadow else ''}restricted beyond a watermark; "
-        f"{len(cases)} case(s) opened for review; levels reached: "
-        f"{dict(Counter(levels.values()))}",
+        f"{len(cases)} case(s) opened for review",
         highlight=False,
         soft_wrap=True,
     )
+    levels = {a: enforcement.enforcer.decision(a).level for a in labels}
+    console.print(level_table(enforcement.policy, levels, labels, labels))
 
 
 def create_accounts(

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from distillguard.cli.events_cmd import fail, report_skipped
+from distillguard.cli.events_cmd import EVENTS_HELP, fail, report_skipped
 from distillguard.detect.baselines import BASELINES
 from distillguard.detect.calibrate import threshold_for
 from distillguard.detect.engine import AccountResult, Analyzer, AnalyzerConfig, CampaignResult
@@ -83,7 +83,7 @@ def print_summary(
 
 
 def analyze(
-    events: Path = typer.Argument(..., help="Event log (JSONL or .jsonl.gz)."),
+    events: Path = typer.Argument(..., help=EVENTS_HELP),
     out: Path = typer.Option(..., "--out", help="Folder for accounts.jsonl and campaigns.jsonl."),
     detector: str = typer.Option("full", help="full, or a baseline: " + ", ".join(BASELINES)),
     threshold: float | None = typer.Option(None, help="Flag threshold (default: calibrated)."),
@@ -159,7 +159,7 @@ def evaluate_cmd(
 
 
 def calibrate(
-    events: Path = typer.Argument(..., help="Event log of traffic believed benign."),
+    events: Path = typer.Argument(..., help=f"Traffic believed benign. {EVENTS_HELP}"),
     labels: Path | None = typer.Option(
         None, "--labels", help="Use only the accounts labelled benign here (attack labels unused)."
     ),

@@ -39,20 +39,57 @@ def report_counts(skipped: Counter[str], path: str, what: str) -> None:
         )
 
 
+EVENTS_HELP = (
+    "Event log (JSONL or .jsonl.gz), or a folder such as the one `serve` rotates its log "
+    "in (its events*.jsonl and events*.jsonl.gz files are read oldest first)."
+)
+MAX_LISTED = 50  # bad lines `validate` names one by one; the rest are counted
+
+
 def validate(
-    events: Path = typer.Argument(..., help="Event log (JSONL or .jsonl.gz)."),
-    lenient: bool = typer.Option(False, "--lenient", help="Skip and count bad lines."),
+    events: Path = typer.Argument(..., help=EVENTS_HELP),
+    lenient: bool = typer.Option(
+        False, "--lenient", help="Count bad lines by reason instead of listing them; exit 0."
+    ),
 ) -> None:
-    """Check that an event log follows spec/events.md; print counts."""
-    reader = EventReader(events, lenient=lenient)
+    """Check that an event log follows docs/events.md; list each bad line, or print counts.
+
+    Exits 2 when any line is bad, unless --lenient.
+    """
+    # Always lenient underneath: a strict check lists every bad line, not just the first.
+    reader = EventReader(events, lenient=True, keep=MAX_LISTED)
     accounts: set[str] = set()
     try:
         for ev in reader:
             accounts.add(ev.account)
     except DistillguardError as err:
         raise fail(err) from None
-    typer.echo(f"{reader.read} valid events from {len(accounts)} accounts in {events}")
-    report_skipped(reader)
+    counts = f"{reader.read} valid events from {len(accounts)} accounts"
+    if lenient or not reader.skipped:
+        typer.echo(f"{counts} in {events}")
+        report_skipped(reader)
+        return
+    list_bad_lines(reader)
+    bad = sum(reader.skipped.values())
+    err_console.print(
+        f"{events}: {bad} bad line{'s' if bad > 1 else ''}, {counts} "
+        "(see docs/events.md; use --lenient to skip bad lines)",
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+    )
+    raise typer.Exit(code=2)
+
+
+def list_bad_lines(reader: EventReader) -> None:
+    """Print file, line, field and problem of each kept error, then how many more there were."""
+    for err in reader.errors:
+        at = f" field '{err.field}'" if err.field else ""
+        line = f"{err.path}:{err.line}:{at} {err.problem}"
+        err_console.print(line, highlight=False, soft_wrap=True, markup=False)
+    more = sum(reader.skipped.values()) - len(reader.errors)
+    if more:
+        err_console.print(f"... and {more} more", highlight=False)
 
 
 class Source(StrEnum):

@@ -34,13 +34,11 @@ ledger_app = typer.Typer(
     help="Tamper-evident ledger: hash-chained events, signed checkpoints.", no_args_is_help=True
 )
 
-CONFIG = typer.Option(
-    None, "--config", help="TOML settings; its \\[ledger] section gives defaults."
-)
+CONFIG = typer.Option(None, "--config", help="TOML settings; its [ledger] section gives defaults.")
 PUBLIC_KEY = typer.Option(
     None,
     "--public-key",
-    help="Public key (PEM or raw); default: KEY.pub beside \\[ledger] key_file.",
+    help="Public key (PEM or raw); default: KEY.pub beside [ledger] key_file.",
 )
 
 
@@ -91,18 +89,16 @@ def keygen(
 
 @ledger_app.command("append")
 def append(
-    events: Path = typer.Argument(..., help="Event log (JSONL or .jsonl.gz) of spec/events.md."),
+    events: Path = typer.Argument(..., help="Event log (JSONL or .jsonl.gz) of docs/events.md."),
     ledger: Path | None = typer.Option(
-        None, "--ledger", help="Ledger folder; default \\[ledger] dir."
+        None, "--ledger", help="Ledger folder; default [ledger] dir."
     ),
-    key: Path | None = typer.Option(
-        None, "--key", help="Private key; default \\[ledger] key_file."
-    ),
+    key: Path | None = typer.Option(None, "--key", help="Private key; default [ledger] key_file."),
     checkpoint_every: int | None = typer.Option(
         None, "--checkpoint-every", min=1, help="Records between checkpoints."
     ),
     prompts: Prompts | None = typer.Option(
-        None, "--prompts", help="hashed: keep text as HMACs under \\[ledger] prompt_secret."
+        None, "--prompts", help="hashed: keep text as HMACs under [ledger] prompt_secret."
     ),
     lenient: bool = typer.Option(False, "--lenient", help="Skip and count bad event lines."),
     config: Path | None = CONFIG,
@@ -145,7 +141,7 @@ def append(
 @ledger_app.command("verify")
 def verify(
     ledger: Path | None = typer.Argument(
-        None, help="Ledger folder, one ledger file, or an export; default \\[ledger] dir."
+        None, help="Ledger folder, one ledger file, or an export; default [ledger] dir."
     ),
     public_key: Path | None = PUBLIC_KEY,
     head: Path | None = typer.Option(
@@ -183,7 +179,7 @@ def _when(value: str | None, option: str) -> float | None:
 
 @ledger_app.command("export")
 def export(
-    ledger: Path | None = typer.Argument(None, help="Ledger folder; default \\[ledger] dir."),
+    ledger: Path | None = typer.Argument(None, help="Ledger folder; default [ledger] dir."),
     out: Path = typer.Option(..., "--out", help="The self-contained file to write."),
     account: str | None = typer.Option(None, "--account", help="Keep only this account."),
     since: str | None = typer.Option(None, "--since", help="Keep events at or after this time."),

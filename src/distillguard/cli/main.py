@@ -33,16 +33,22 @@ COMMANDS: dict[str, str] = {
     "accounts": "accounts_cmd",
     "keys": "accounts_cmd",
     "cases": "cases_cmd",
+    "reviewers": "reviewers_cmd",
     "review-model": "review_cmd",
     "policy": "policy_cmd",
     "ledger": "ledger_cmd",
 }
 
+# Plain click help, not typer's Rich panels: those show a `<bool>` placeholder after every
+# flag and read "[policy] sanction" in a help text as markup, dropping it. Every command
+# takes this from the Typer that builds it (the root's, or `load_module_commands`' holder).
+MARKUP_MODE = None
+
 
 def load_module_commands(module_name: str) -> dict[str, Any]:
     """The click commands that `distillguard.cli.<module_name>` registers, by name."""
     module = importlib.import_module(f"distillguard.cli.{module_name}")
-    holder = typer.Typer()
+    holder = typer.Typer(rich_markup_mode=MARKUP_MODE)
     # With a callback, typer builds a group even when the module registers one command.
     holder.callback()(_root)
     module.register(holder)
@@ -101,6 +107,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=MARKUP_MODE,
 )
 app.callback()(_root)
 

@@ -57,7 +57,9 @@ def check(policy: Path = POLICY) -> None:
 @policy_app.command("test")
 def test(
     policy: Path = POLICY,
-    events: Path = typer.Argument(..., help="Event log (JSONL or .jsonl.gz) to replay."),
+    events: Path = typer.Argument(
+        ..., help="Event log (JSONL or .jsonl.gz, or a folder of them) to replay."
+    ),
     labels: Path | None = typer.Option(
         None, "--labels", help="labels.jsonl: report per label and per persona or strategy."
     ),

@@ -13,10 +13,11 @@ from distillguard.settings import Settings, load_settings, replace_settings
 
 
 def with_upstream(settings: Settings, upstream: str) -> Settings:
-    """`--upstream simulated` or `--upstream URL`: one upstream takes every model name."""
+    """`--upstream simulated`: the two simulated models (any other name is a 404).
+    `--upstream URL`: that server takes every model name, and answers for unknown ones."""
     if upstream == "simulated":
         conf: dict[str, Any] = {"kind": "simulated"}
-        models = {"sim-large": "cli", "sim-small": "cli", "*": "cli"}
+        models = {"sim-large": "cli", "sim-small": "cli"}
     else:
         conf = {"kind": "http", "url": upstream}
         models = {"*": "cli"}

@@ -1,4 +1,4 @@
-"""The labels file of spec/events.md: one object per account, for evaluation only."""
+"""The labels file of docs/events.md: one object per account, for evaluation only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Events: the log format distillguard reads (spec/events.md), its reader and writer."""
+"""Events: the log format distillguard reads (docs/events.md), its reader and writer."""
 
 from distillguard.events.reader import EventReader, read_events
 from distillguard.events.schema import (

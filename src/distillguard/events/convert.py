@@ -1,4 +1,4 @@
-"""Turn one record of a provider's log into one event of spec/events.md (a plain dict).
+"""Turn one record of a provider's log into one event of docs/events.md (a plain dict).
 
 Sources (`SOURCES`), one pure function each; no I/O, no clock:
 
@@ -37,10 +37,12 @@ from typing import Any
 import orjson
 
 from distillguard.events import shapes
+from distillguard.events.fields import MAX_TS, MIN_TS
 from distillguard.events.schema import FieldError
 from distillguard.events.writer import format_ts
 
 SOURCES = ("litellm", "openai-dump")
+_MAX_DIGITS = 18  # of a count written as text: any such number fits 64 bits
 
 # Request body fields an event keeps: those the spec reads and their common neighbours.
 REQUEST_FIELDS = frozenset(
@@ -121,30 +123,38 @@ def _text(obj: dict[str, Any], key: str, field: str = "") -> str | None:
 
 
 def _count(obj: dict[str, Any], key: str, field: str = "") -> int | None:
+    """A whole number, also as a float or as ASCII digits, that fits an event's 64 bits."""
     v = obj.get(key)
     if v is None or v == "":
         return None
     if isinstance(v, int) and not isinstance(v, bool):
         return v
-    if isinstance(v, float) and v.is_integer():
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2.0**63:
         return int(v)
-    if isinstance(v, str) and v.isdigit():
+    # `isdigit` alone takes '²', which int() refuses; more digits would not fit 64 bits.
+    if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) <= _MAX_DIGITS:
         return int(v)
-    raise RecordError(field or key, f"must be an integer, got {_type(v)} {v!r}")
+    shown = repr(v) if len(repr(v)) <= 40 else repr(v)[:37] + "..."
+    raise RecordError(field or key, f"must be an integer, got {_type(v)} {shown}")
 
 
 def _when(value: Any, field: str) -> float:
-    """Unix seconds from a number or an ISO 8601 string; a zone-less time is UTC."""
+    """Unix seconds from a number or an ISO 8601 string; a zone-less time is UTC. It must be
+    within the years 1 to 9999, or the event's `ts` could not be written."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str):
+        ts = float(value)
+    elif isinstance(value, str):
+        text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise RecordError(field, f"{value[:40]!r} is not an ISO 8601 timestamp") from None
+        ts = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+    else:
         raise RecordError(field, f"must be a timestamp, got {_type(value)} {value!r}")
-    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        raise RecordError(field, f"{value!r} is not an ISO 8601 timestamp") from None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+    if not MIN_TS <= ts <= MAX_TS:
+        raise RecordError(field, f"{value!r} is not a time between the years 1 and 9999 (UTC)")
+    return ts
 
 
 def _key_id(value: str | None, *, secret: bool) -> str | None:

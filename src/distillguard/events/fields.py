@@ -8,9 +8,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from distillguard.errors import DistillguardError
 
-class FieldError(ValueError):
-    """A field of an event object is missing or has the wrong type (no file context yet)."""
+
+class FieldError(DistillguardError, ValueError):
+    """A field of an event object is missing or has the wrong type (no file context yet).
+
+    Also a `ValueError`, as it always was; a `DistillguardError`, so that a command that
+    reports those reports this one too.
+    """
 
     def __init__(self, field: str, problem: str) -> None:
         self.field = field
@@ -18,12 +24,17 @@ class FieldError(ValueError):
         super().__init__(f"{field}: {problem}")
 
 
+# Unix seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: a time outside them has no
+# calendar date, so nothing could write it back (`writer.format_ts`) or show it in a report.
+MIN_TS, MAX_TS = -62135596800.0, 253402300799.0
+
+
 def parse_ts(value: Any, name: str = "ts") -> float:
-    """Unix seconds from an RFC 3339 string or a number."""
+    """Unix seconds from an RFC 3339 string or a number, within the years 1 to 9999."""
     if isinstance(value, bool):
         raise FieldError(name, "must be an RFC 3339 string or Unix seconds, got a boolean")
     if isinstance(value, int | float):
-        return float(value)
+        return in_calendar(float(value), name, value)
     if isinstance(value, str):
         text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
         try:
@@ -32,8 +43,16 @@ def parse_ts(value: Any, name: str = "ts") -> float:
             raise FieldError(name, f"{value!r} is not an RFC 3339 timestamp") from None
         if dt.tzinfo is None:
             raise FieldError(name, f"{value!r} has no time zone; add 'Z' or an offset")
-        return dt.timestamp()
+        return in_calendar(dt.timestamp(), name, value)
     raise FieldError(name, f"must be an RFC 3339 string or Unix seconds, got {type_name(value)}")
+
+
+def in_calendar(ts: float, name: str, given: Any) -> float:
+    """`ts`, if it is a time between the years 1 and 9999 (UTC); otherwise a `FieldError`."""
+    if not MIN_TS <= ts <= MAX_TS:  # NaN fails this too
+        shown = repr(given) if len(repr(given)) <= 40 else repr(given)[:37] + "..."
+        raise FieldError(name, f"{shown} is not a time between the years 1 and 9999 (UTC)")
+    return ts
 
 
 def type_name(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""Typed, immutable events: the in-memory form of one line of spec/events.md.
+"""Typed, immutable events: the in-memory form of one line of docs/events.md.
 
 `parse_event` turns a decoded JSON object into an `Event`, or raises `FieldError`
 naming the dotted path of the first bad field. It checks types of every field the

@@ -1,4 +1,4 @@
-"""Bring other API body shapes into the Chat Completions shape that spec/events.md reads.
+"""Bring other API body shapes into the Chat Completions shape that docs/events.md reads.
 
 Provider logs hold more than chat completions: the Responses API (`input`/`output`),
 Anthropic Messages (`system`, `content` blocks), streamed chunk lists, embeddings. These
@@ -34,7 +34,10 @@ def _texts(parts: Any, kinds: frozenset[str], key: str = "text") -> str:
     out = [
         p[key]
         for p in parts
-        if isinstance(p, dict) and p.get("type") in kinds and isinstance(p.get(key), str)
+        if isinstance(p, dict)
+        and isinstance(p.get("type"), str)  # an unhashable type cannot be looked up in kinds
+        and p["type"] in kinds
+        and isinstance(p.get(key), str)
     ]
     return "\n".join(out)
 
@@ -64,12 +67,12 @@ def responses_request(body: dict[str, Any], path: str) -> list[dict[str, Any]]:
     return messages
 
 
-def responses_response(resp: dict[str, Any]) -> dict[str, Any]:
+def responses_response(resp: dict[str, Any], path: str = "response") -> dict[str, Any]:
     """A chat completion from a Responses API response (`output` items, `usage`)."""
     text: list[str] = []
     reasoning: list[str] = []
     calls = 0
-    for item in resp.get("output") or []:
+    for item in _list(resp, "output", path):
         if not isinstance(item, dict):
             continue
         kind = item.get("type")
@@ -85,6 +88,8 @@ def responses_response(resp: dict[str, Any]) -> dict[str, Any]:
     if calls:
         message["tool_calls"] = [{"type": "function"}] * calls
     status = resp.get("status")
+    if status is not None and not isinstance(status, str):
+        raise ShapeError(f"{path}.status", f"must be a string, got {_type(status)}")
     finish = {None: "stop", "completed": "stop", "incomplete": "length"}.get(status, status)
     usage = _dict(resp.get("usage"))
     details = _dict(usage.get("output_tokens_details"))
@@ -127,7 +132,8 @@ def anthropic_response(resp: dict[str, Any]) -> dict[str, Any]:
     thinking = _texts(blocks, frozenset({"thinking"}), key="thinking")
     if thinking:
         message["reasoning_content"] = thinking
-    calls = sum(1 for b in blocks or [] if isinstance(b, dict) and b.get("type") == "tool_use")
+    listed = blocks if isinstance(blocks, list) else []
+    calls = sum(1 for b in listed if isinstance(b, dict) and b.get("type") == "tool_use")
     if calls:
         message["tool_calls"] = [{"type": "function"}] * calls
     stop = resp.get("stop_reason")
@@ -144,41 +150,78 @@ def anthropic_response(resp: dict[str, Any]) -> dict[str, Any]:
 
 def assemble_stream(chunks: list[Any], path: str) -> dict[str, Any]:
     """One chat completion from the `chat.completion.chunk` objects of a streamed reply."""
-    content: dict[int, list[str]] = {}
-    reasoning: dict[int, list[str]] = {}
-    finish: dict[int, str] = {}
-    calls: dict[int, set[int]] = {}
+    parts = _StreamParts()
     usage: Any = None
     for i, chunk in enumerate(chunks):
         if not isinstance(chunk, dict):
             raise ShapeError(f"{path}[{i}]", f"must be a chunk object, got {_type(chunk)}")
         usage = chunk.get("usage") or usage
-        for choice in chunk.get("choices") or []:
-            if not isinstance(choice, dict):
-                continue
-            idx = choice.get("index", 0)
-            delta = choice.get("delta") or {}
-            if isinstance(delta.get("content"), str):
-                content.setdefault(idx, []).append(delta["content"])
-            if isinstance(delta.get("reasoning_content"), str):
-                reasoning.setdefault(idx, []).append(delta["reasoning_content"])
-            for call in delta.get("tool_calls") or []:
-                if isinstance(call, dict):
-                    calls.setdefault(idx, set()).add(call.get("index", 0))
-            if isinstance(choice.get("finish_reason"), str):
-                finish[idx] = choice["finish_reason"]
-    choices = []
-    for idx in sorted(set(content) | set(finish) | set(reasoning) | set(calls)):
-        message: dict[str, Any] = {"role": "assistant", "content": "".join(content.get(idx, []))}
-        if idx in reasoning:
-            message["reasoning_content"] = "".join(reasoning[idx])
-        if idx in calls:
-            message["tool_calls"] = [{"type": "function"}] * len(calls[idx])
-        choices.append({"index": idx, "message": message, "finish_reason": finish.get(idx)})
-    out: dict[str, Any] = {"object": "chat.completion", "choices": choices}
+        for j, choice in enumerate(_list(chunk, "choices", f"{path}[{i}]")):
+            if isinstance(choice, dict):
+                parts.add(choice, f"{path}[{i}].choices[{j}]")
+    out: dict[str, Any] = {"object": "chat.completion", "choices": parts.choices()}
     if isinstance(usage, dict):
         out["usage"] = usage
     return out
+
+
+class _StreamParts:
+    """What the deltas of a stream say, per choice index."""
+
+    def __init__(self) -> None:
+        self.content: dict[int, list[str]] = {}
+        self.reasoning: dict[int, list[str]] = {}
+        self.finish: dict[int, str] = {}
+        self.calls: dict[int, set[int]] = {}
+
+    def add(self, choice: dict[str, Any], path: str) -> None:
+        idx = _index(choice, path)
+        delta = choice.get("delta") or {}
+        if not isinstance(delta, dict):
+            raise ShapeError(f"{path}.delta", f"must be an object, got {_type(delta)}")
+        if isinstance(delta.get("content"), str):
+            self.content.setdefault(idx, []).append(delta["content"])
+        if isinstance(delta.get("reasoning_content"), str):
+            self.reasoning.setdefault(idx, []).append(delta["reasoning_content"])
+        for k, call in enumerate(_list(delta, "tool_calls", f"{path}.delta")):
+            if isinstance(call, dict):
+                self.calls.setdefault(idx, set()).add(_index(call, f"{path}.delta.tool_calls[{k}]"))
+        if isinstance(choice.get("finish_reason"), str):
+            self.finish[idx] = choice["finish_reason"]
+
+    def choices(self) -> list[dict[str, Any]]:
+        out = []
+        for idx in sorted(
+            set(self.content) | set(self.finish) | set(self.reasoning) | set(self.calls)
+        ):
+            message: dict[str, Any] = {
+                "role": "assistant",
+                "content": "".join(self.content.get(idx, [])),
+            }
+            if idx in self.reasoning:
+                message["reasoning_content"] = "".join(self.reasoning[idx])
+            if idx in self.calls:
+                message["tool_calls"] = [{"type": "function"}] * len(self.calls[idx])
+            out.append({"index": idx, "message": message, "finish_reason": self.finish.get(idx)})
+        return out
+
+
+def _index(obj: dict[str, Any], path: str) -> int:
+    """The `index` of a streamed choice or tool call: a whole number, 0 when absent."""
+    idx = obj.get("index", 0)
+    if isinstance(idx, bool) or not isinstance(idx, int):
+        raise ShapeError(f"{path}.index", f"must be an integer, got {_type(idx)}")
+    return idx
+
+
+def _list(obj: dict[str, Any], key: str, path: str) -> list[Any]:
+    """An optional list field: absent or null reads as empty, any other non-list is bad."""
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ShapeError(f"{path}.{key}", f"must be a list, got {_type(value)}")
+    return value
 
 
 def embeddings_response(resp: dict[str, Any]) -> dict[str, Any]:

@@ -179,7 +179,7 @@ Chat = tuple[list[dict[str, Any]] | str, str]  # (the request's messages or prom
 
 
 def read_served_chats(path: Path) -> dict[str, list[Chat]]:
-    """What each account asked and was answered, from an event log (spec/events.md, `.gz` too).
+    """What each account asked and was answered, from an event log (docs/events.md, `.gz` too).
 
     Events of requests that got no answer are skipped; a line that is not an event with an
     `account` raises `RecordFormatError` naming file and line.
@@ -229,7 +229,7 @@ def read_texts(path: Path) -> list[str]:
     """The model-written texts of a JSONL file (`.gz` too), in order, empty ones left out.
 
     Each line is one of: `{"text": ...}`; a chat-format training example (`{"messages": [...]}`,
-    its assistant messages); an event of spec/events.md (its `response`'s choices); or
+    its assistant messages); an event of docs/events.md (its `response`'s choices); or
     `{"completion": ...}`. Anything else raises `RecordFormatError` naming file and line.
     """
     if not path.is_file():

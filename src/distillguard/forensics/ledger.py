@@ -1,7 +1,7 @@
 """The tamper-evident ledger: every event hash-chained, the chain signed at checkpoints.
 
     with Ledger(Path("ledger"), load_signer(Path("ledger.key"))) as ledger:
-        ledger.append(event)          # a dict of spec/events.md, ts already formatted
+        ledger.append(event)          # a dict of docs/events.md, ts already formatted
     report = verify_ledger(Path("ledger"), load_verifier(Path("ledger.key.pub")))
 
 Format (version 1), decided here and relied on by `verify` and `export`:
@@ -28,7 +28,8 @@ Format (version 1), decided here and relied on by `verify` and `export`:
   cut the tail *and* replace the head with an older one; that is why the head (or the
   checkpoints) should also be copied off the machine.
 
-A ledger folder is written by one process at a time (a lock file says so). The ledger is not
+A ledger folder is written by one process at a time (a lock file says so); the folder is
+created 0700 and its files 0600, readable by the gateway's user only. The ledger is not
 fsynced: a process crash loses nothing that `flush` handed to the system, a power cut may
 lose the last second of records (then `verify` names the first record missing).
 """
@@ -46,6 +47,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from distillguard.errors import LedgerError, LedgerFormatError
 from distillguard.events import format_ts
+from distillguard.events.writer import open_private, private_dir
 from distillguard.forensics.canonical import GENESIS, GENESIS_HEX, canonical, chain_hash
 from distillguard.forensics.ledger_files import (
     file_name,
@@ -93,7 +95,7 @@ class Ledger:
         self.rotate_bytes = rotate_bytes
         self.hasher = hasher
         self._clock = clock
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)  # records hold account ids and prompt hashes: owner only
         self._lock: IO[bytes] | None = _lock(folder)
         self._fh: IO[bytes] | None = None
         self._number = 0
@@ -199,7 +201,7 @@ class Ledger:
         self._open(self.folder / file_name(self._number))
 
     def _open(self, path: Path) -> None:
-        self._fh = open(path, "ab", buffering=1 << 16)  # noqa: SIM115 - held until close
+        self._fh = open_private(path, append=True, buffering=1 << 16)  # held until close
         self._size = self._fh.tell()
 
     def _resume(self) -> None:
@@ -240,7 +242,7 @@ class Ledger:
 
 
 def _lock(folder: Path) -> IO[bytes]:
-    fh = open(folder / "ledger.lock", "ab")  # noqa: SIM115 - held while the ledger is open
+    fh = open_private(folder / "ledger.lock", append=True)  # held while the ledger is open
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from distillguard.errors import InputNotFoundError
+from distillguard.events.writer import open_private
 
 HEAD_NAME = "ledger.head"
 _FILE = re.compile(r"ledger-(\d{6,})\.jsonl")
@@ -78,5 +79,6 @@ def write_head(folder: Path, line: bytes) -> None:
     head may be ahead of the ledger on disk, and `verify` then reports the lost records.
     """
     tmp = folder / (HEAD_NAME + ".tmp")
-    tmp.write_bytes(line)
+    with open_private(tmp) as fh:  # 0600 like the ledger; os.replace keeps the mode
+        fh.write(line)
     os.replace(tmp, folder / HEAD_NAME)

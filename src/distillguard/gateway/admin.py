@@ -1,9 +1,13 @@
 """The admin API under `/admin`: accounts, keys, tiers and what detection thinks, over HTTP.
 
 Off until `[admin] token` is set; every call sends it as `Authorization: Bearer TOKEN`
-(compared in constant time). It mirrors the CLI (`distillguard accounts|keys ...`) for
-operators' tools that cannot run the CLI beside the store. Errors use the OpenAI error JSON
-of the rest of the gateway. Store calls block, so they run in worker threads.
+(compared in constant time). A client address that sends a wrong token
+`ADMIN_FAILURES_PER_MIN` times in a minute is refused (429, Retry-After) until the minute is
+over, even with the right token: otherwise a guess that hit would still show. Behind a proxy,
+set `server.trusted_proxies` so that addresses are the clients'. It mirrors the CLI
+(`distillguard accounts|keys ...`) for operators' tools that cannot run the CLI beside the
+store. Errors use the OpenAI error JSON of the rest of the gateway, and never carry the
+database URL. Store calls block, so they run in worker threads.
 
     GET  /admin/accounts                      POST /admin/accounts {name, tier?, org?, ...}
     GET  /admin/accounts/{id}                 PATCH /admin/accounts/{id} {verification?, ...}
@@ -34,12 +38,18 @@ from distillguard.gateway.admin_body import attributes, field, json_response, ob
 from distillguard.gateway.admin_cases import CaseApi
 from distillguard.gateway.api_errors import ApiError, bad_request
 from distillguard.gateway.auth import Authenticator
+from distillguard.gateway.client_ip import ClientAddress
 from distillguard.gateway.enforcement import Enforcement
+from distillguard.gateway.failures import FailureWindow
 from distillguard.gateway.recorder import EventRecorder
 from distillguard.settings import AdminSettings, Settings
 from distillguard.store import AccountStatus, Store
 
 T = TypeVar("T")
+# Not a setting (settings.py belongs to the composition): wrong tokens an address may send a
+# minute, and how many addresses are remembered (least recently seen forgotten first).
+ADMIN_FAILURES_PER_MIN = 10
+_ADDRESSES = 10_000
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -63,6 +73,8 @@ class AdminApi:
         self._recorder = recorder
         self._enforcement = enforcement
         self._cases = CaseApi(store, auth, enforcement, settings.policy.sanction)
+        self._addresses = ClientAddress(settings.server.trusted_proxies)
+        self._failures: FailureWindow[str] = FailureWindow(ADMIN_FAILURES_PER_MIN, _ADDRESSES)
 
     def routes(self) -> list[BaseRoute]:
         g = self._guard
@@ -84,21 +96,25 @@ class AdminApi:
     # -- the guard every route goes through
     def _guard(self, handler: Handler) -> Handler:
         async def guarded(request: Request) -> Response:
-            self._check_token(request.headers.get("authorization"))
+            self._check_token(request)
             try:
                 return await handler(request)
             except NotFoundError as err:
                 raise ApiError(404, str(err), code="not_found") from None
             except InvalidValueError as err:
                 raise bad_request(str(err), err.field) from None
-            except StoreUnavailableError as err:
+            except StoreUnavailableError:  # its message is for operators' logs, not clients
                 raise ApiError(
-                    503, str(err), type="server_error", code="store_unavailable"
+                    503,
+                    "The account store is unavailable; retry shortly.",
+                    type="server_error",
+                    code="store_unavailable",
+                    headers={"retry-after": "5"},
                 ) from None
 
         return guarded
 
-    def _check_token(self, authorization: str | None) -> None:
+    def _check_token(self, request: Request) -> None:
         token = self._settings.token
         if token is None:
             raise ApiError(
@@ -106,10 +122,26 @@ class AdminApi:
                 "The admin API is off; set [admin] token (or DISTILLGUARD_ADMIN__TOKEN) to use it.",
                 code="admin_disabled",
             )
-        scheme, _, given = (authorization or "").partition(" ")
+        peer = request.client.host if request.client else None
+        ip = self._addresses.of(peer, request.headers.get("x-forwarded-for")) or "unknown"
+        now = time.monotonic()
+        self._refuse_if_failing(ip, now)
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
         expected = token.get_secret_value().encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            self._failures.add(ip, now)
             raise ApiError(401, "A valid admin token is required.", code="invalid_admin_token")
+
+    def _refuse_if_failing(self, ip: str, now: float) -> None:
+        retry = self._failures.retry_after(ip, now)
+        if retry is not None:
+            raise ApiError(
+                429,
+                f"Too many wrong admin tokens from {ip}; retry after {retry} s.",
+                type="requests",
+                code="too_many_failed_tokens",
+                headers={"retry-after": str(retry)},
+            )
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.to_thread(partial(fn, *args, **kwargs))

@@ -21,11 +21,18 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from distillguard.gateway.admin_body import json_response, object_body, text_field
-from distillguard.gateway.api_errors import bad_request
+from distillguard.gateway.admin_body import (
+    json_response,
+    object_body,
+    query_int,
+    query_text,
+    text_field,
+)
 from distillguard.gateway.auth import Authenticator
 from distillguard.gateway.enforcement import Enforcement
 from distillguard.store import Case, Store
+
+_MAX_LIMIT = 10_000
 
 
 def case_record(case: Case) -> dict[str, Any]:
@@ -53,8 +60,8 @@ class CaseApi:
         ]
 
     async def list_cases(self, request: Request) -> Response:
-        status = request.query_params.get("status")
-        limit = _limit(request, 100)
+        status = query_text(request, "status")
+        limit = query_int(request, "limit", 100, 1, _MAX_LIMIT)
         cases = await asyncio.to_thread(self._store.list_cases, status, limit)
         return json_response({"data": [case_record(c) for c in cases]})
 
@@ -71,14 +78,14 @@ class CaseApi:
 
     async def comment(self, request: Request) -> Response:
         body = await object_body(request)
-        author, text = text_field(body, "author"), text_field(body, "text")
+        author, text = text_field(body, "author"), text_field(body, "text", long=True)
         case_id = request.path_params["id"]
         case = await asyncio.to_thread(self._store.comment_case, case_id, author, text)
         return json_response(case_record(case))
 
     async def confirm(self, request: Request) -> Response:
         body = await object_body(request)
-        author, reason = text_field(body, "author"), text_field(body, "reason")
+        author, reason = text_field(body, "author"), text_field(body, "reason", long=True)
         case = await asyncio.to_thread(
             self._store.confirm_case, request.path_params["id"], author, reason, self._sanction
         )
@@ -87,7 +94,7 @@ class CaseApi:
 
     async def dismiss(self, request: Request) -> Response:
         body = await object_body(request)
-        author, reason = text_field(body, "author"), text_field(body, "reason")
+        author, reason = text_field(body, "author"), text_field(body, "reason", long=True)
         case = await asyncio.to_thread(
             self._store.dismiss_case, request.path_params["id"], author, reason
         )
@@ -95,15 +102,7 @@ class CaseApi:
         return json_response(case_record(case))
 
     async def audit(self, request: Request) -> Response:
-        subject = request.query_params.get("subject")
-        entries = await asyncio.to_thread(self._store.audit_log, subject, _limit(request, 1000))
+        subject = query_text(request, "subject")
+        limit = query_int(request, "limit", 1000, 1, _MAX_LIMIT)
+        entries = await asyncio.to_thread(self._store.audit_log, subject, limit)
         return json_response({"data": [dataclasses.asdict(e) for e in entries]})
-
-
-def _limit(request: Request, default: int) -> int:
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
-        raise bad_request("limit must be a whole number from 1 to 10000.", "limit")
-    return int(raw)

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,8 +24,10 @@ from distillguard.gateway.auth import Authenticator
 from distillguard.gateway.enforcement import Enforcement
 from distillguard.gateway.limits import open_limiter
 from distillguard.gateway.metrics import GatewayMetrics
+from distillguard.gateway.openapi import openapi_endpoint
 from distillguard.gateway.proxy import Proxy
 from distillguard.gateway.recorder import EventRecorder
+from distillguard.gateway.size_limits import SizeLimits
 from distillguard.gateway.upstreams import open_router
 from distillguard.settings import Settings
 from distillguard.store import Store, open_store
@@ -32,6 +35,8 @@ from distillguard.store import Store, open_store
 
 def build_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     """The gateway app; `store` lets a caller share one it already opened."""
+    from distillguard.console import console_mount  # it imports gateway modules: not at the top
+
     store = store if store is not None else open_store(settings)
     metrics = GatewayMetrics()
     enforcement = Enforcement(settings.policy, store)
@@ -40,7 +45,7 @@ def build_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     proxy = Proxy(
         settings,
         auth,
-        open_limiter(settings.limits),
+        open_limiter(settings.limits, metrics),
         open_router(settings),
         recorder,
         metrics,
@@ -72,9 +77,18 @@ def build_app(settings: Settings, *, store: Store | None = None) -> Starlette:
             Route("/v1/models", proxy.models, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/healthz", health, methods=["GET"]),
+            Route("/openapi.json", openapi_endpoint(settings), methods=["GET"]),
             *AdminApi(settings, store, auth, recorder, enforcement).routes(),
+            console_mount(settings, store, auth, recorder, enforcement),
         ],
         lifespan=lifespan,
+        middleware=[
+            Middleware(
+                SizeLimits,
+                max_body_bytes=settings.server.max_body_bytes,
+                max_header_bytes=settings.server.max_header_bytes,
+            )
+        ],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

@@ -10,10 +10,22 @@ Revoking a key or suspending an account therefore takes effect within that time 
 replica, and at once on the replica that did it through `forget`.
 
 The same cost makes bad keys a way to burn the gateway's CPU, so a rejected secret is
-remembered for as long (a retry costs nothing), a client address past
-`auth.failures_per_min` failed checks a minute is refused without checking, and at most
-`auth.concurrent_checks` scrypt hashes run at once. While the store is down, keys in the
-cache keep working and the rest get a 503.
+remembered for as long (a retry costs nothing), and at most `auth.concurrent_checks` scrypt
+hashes run at once. Failed checks are counted per (client address, key id), the id read from
+the secret's text without hashing (`sk-dg-<id>-<random>`); past `auth.failures_per_min` in a
+minute that address is refused (429) for that key id without checking. Counting per address
+alone let one attacker behind a load balancer lock every customer out; per pair, a flood of
+wrong secrets never refuses another key's valid secret, and the flooded key's own secret
+still passes if it passed here before (its digest is remembered). Secrets of no key's shape
+are counted per address under one pseudo id and refused early past the limit: none can be a
+real key. Ids the store does not have cost no scrypt (the store answers from its index, so
+they cannot burn CPU); each is counted for its own id, and all of them per address, which
+past the limit turns their 401 into a 429 asking the client to back off. They cannot be
+refused before the lookup: only the store can tell them from a real key's id.
+
+Every table (cache, rejected secrets, failure counts) is a bounded LRU: when full, the least
+recently used entry goes, not the whole table (which reset every counter at once).
+While the store is down, keys in the cache keep working and the rest get a 503.
 """
 
 from __future__ import annotations
@@ -21,31 +33,44 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from typing import Any, TypeVar
 
 from distillguard.errors import InvalidKeyError, StoreUnavailableError
 from distillguard.gateway.api_errors import ApiError, suspended, unauthorized
+from distillguard.gateway.failures import FailureWindow, Lru
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.settings import AuthSettings
 from distillguard.store import Principal, Store
+from distillguard.store.secrets import key_id_of
 
 _MAX_CACHED = 100_000
-_WINDOW_S = 60.0
 _STORE_RETRY_S = "5"
 _REFRESH_AHEAD = 0.2  # in the last fifth of its time, a cached key is checked again
-T = TypeVar("T", bound=dict[Any, Any])
+_NOT_OURS = "#malformed"  # the pseudo key id of secrets without a distillguard key's shape
+_UNKNOWN = "#unknown"  # ... and of all secrets naming key ids the store does not have
+_WHAT = {_NOT_OURS: "malformed keys", _UNKNOWN: "key ids that do not exist"}
 
 
 class Authenticator:
-    def __init__(self, store: Store, settings: AuthSettings, metrics: GatewayMetrics) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: AuthSettings,
+        metrics: GatewayMetrics,
+        *,
+        max_entries: int = _MAX_CACHED,
+    ) -> None:
         self._store = store
         self._ttl_s = settings.cache_ttl_s
         self._max_failures = settings.failures_per_min
         self._checks = asyncio.Semaphore(settings.concurrent_checks)
         self._metrics = metrics
-        self._cache: dict[bytes, tuple[float, Principal]] = {}
-        self._rejected: dict[bytes, tuple[float, str]] = {}
-        self._failures: dict[str, tuple[float, int]] = {}  # address -> (window start, count)
+        self._cache: Lru[bytes, tuple[float, Principal]] = Lru(max_entries)
+        self._rejected: Lru[bytes, tuple[float, str]] = Lru(max_entries)
+        # (address, key id) -> (window start, failures in it)
+        self._failures: FailureWindow[tuple[str, str]] = FailureWindow(
+            settings.failures_per_min, max_entries
+        )
+        self._passed: Lru[bytes, bool] = Lru(max_entries)  # digests that passed a check here
         self._inflight: dict[bytes, asyncio.Future[Principal]] = {}
         self._refreshes: set[asyncio.Task[None]] = set()
 
@@ -59,7 +84,7 @@ class Authenticator:
             raise unauthorized("The Authorization header must read 'Bearer sk-dg-...'.")
         digest = hashlib.sha256(secret.encode()).digest()
         now = time.monotonic()
-        hit = self._cache.get(digest)
+        hit = self._cache.touch(digest)
         # While the key's check runs, its entry still serves, for at most the refresh window
         # past its expiry: a refresh that lands a little late must not make requests wait.
         grace = self._ttl_s * _REFRESH_AHEAD if digest in self._inflight else 0.0
@@ -97,15 +122,22 @@ class Authenticator:
         task.add_done_callback(self._refreshes.discard)
 
     async def _check(self, secret: str, digest: bytes, ip: str | None, now: float) -> Principal:
-        rejected = self._rejected.get(digest)
+        rejected = self._rejected.touch(digest)
         if rejected is not None and rejected[0] > now:
             raise unauthorized(f"Incorrect API key: {rejected[1]}.")
-        self._refuse_if_failing(ip, now)
+        claimed = key_id_of(secret) or _NOT_OURS
+        if digest not in self._passed:
+            self._refuse_if_failing(ip, claimed, now)
         try:
             async with self._checks:
                 who = await asyncio.to_thread(self._store.authenticate, secret)
         except InvalidKeyError as err:
-            self._remember_failure(digest, err.problem, ip, now)
+            self._rejected.put(digest, (now + max(self._ttl_s, 1.0), err.problem))
+            self._passed.pop(digest, None)  # revoked since it passed: throttled like the rest
+            self._count_failure(ip, claimed, now)
+            if err.key_id is None and claimed != _NOT_OURS:  # an id the store does not have
+                self._refuse_if_failing(ip, _UNKNOWN, now)
+                self._count_failure(ip, _UNKNOWN, now)
             raise unauthorized(f"Incorrect API key: {err.problem}.") from None
         except StoreUnavailableError:
             self._metrics.auth_refused.labels("store_unavailable").inc()
@@ -116,41 +148,32 @@ class Authenticator:
                 code="store_unavailable",
                 headers={"retry-after": _STORE_RETRY_S},
             ) from None
+        self._passed.put(digest, True)
         if self._ttl_s > 0:
-            _bounded(self._cache)[digest] = (now + self._ttl_s, who)
+            self._cache.put(digest, (now + self._ttl_s, who))
         return who
 
-    def _refuse_if_failing(self, ip: str | None, now: float) -> None:
+    def _refuse_if_failing(self, ip: str | None, key_id: str, now: float) -> None:
+        """A 429 if this address is past the limit of failed checks for this key id."""
         if ip is None:
             return
-        start, count = self._failures.get(ip, (now, 0))
-        if now - start < _WINDOW_S and count >= self._max_failures:
+        retry = self._failures.retry_after((ip, key_id), now)
+        if retry is not None:
             self._metrics.auth_refused.labels("too_many_failures").inc()
-            retry = max(1, int(start + _WINDOW_S - now + 0.999))
+            what = _WHAT.get(key_id, f"key id {key_id}")
             raise ApiError(
                 429,
-                f"Too many failed API key checks from {ip}; retry after {retry} s.",
+                f"Too many failed API key checks for {what} from {ip}; retry after {retry} s.",
                 type="requests",
                 code="too_many_failed_keys",
                 headers={"retry-after": str(retry)},
             )
 
-    def _remember_failure(self, digest: bytes, problem: str, ip: str | None, now: float) -> None:
-        _bounded(self._rejected)[digest] = (now + max(self._ttl_s, 1.0), problem)
+    def _count_failure(self, ip: str | None, key_id: str, now: float) -> None:
         if ip is None:
             return
-        start, count = self._failures.get(ip, (now, 0))
-        if now - start >= _WINDOW_S:
-            start, count = now, 0
-        _bounded(self._failures)[ip] = (start, count + 1)
+        self._failures.add((ip, key_id), now)
 
     def forget(self) -> None:
         """Drop every cached key, after a revocation or suspension made here."""
         self._cache.clear()
-
-
-def _bounded(table: T, limit: int = _MAX_CACHED) -> T:
-    """The table, emptied first when full: memory stays bounded whatever clients send."""
-    if len(table) >= limit:
-        table.clear()
-    return table

@@ -11,6 +11,10 @@ account's level; a move is written to the audit log, and an escalation into a le
 linked into one.
 Accounts a reviewer dismissed are left alone. Escalated levels are saved with the detector
 state, so a restart keeps them.
+
+Both sides change the levels (a first decision can create an account's state, an
+observation can evict another's), so the `Enforcer` takes its one lock in each of its public
+methods; this class's own lock only hands introductions from the loop to the recorder.
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ class Enforcement:
         self._store = store
         self.allowed: set[str] = set()  # accounts reviewers dismissed as benign
         self._throttled: dict[tuple[str, float], Tier] = {}
-        self._lock = threading.Lock()  # the event loop introduces, the recorder observes
+        self._lock = threading.Lock()  # over _pending: the loop adds, the recorder takes
         self._introduced: set[str] = set()
         self._pending: list[Transition] = []
         self._trails: OrderedDict[str, tuple[deque[list[float]], deque[str]]] = OrderedDict()

@@ -2,7 +2,8 @@
 
 Files are named `events-YYYYMMDDTHHMMSSZ-PID-NNNN.jsonl` after the time they were opened, so
 one process's files sort in time order and `cat events-*.jsonl` is one ordered log that
-`distillguard analyze` reads. Give each replica a folder of its own.
+`distillguard analyze` reads. Give each replica a folder of its own. The folder is created
+0700 and the files 0600 (they hold prompts): only the gateway's user reads them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 from distillguard.events import EventWriter
+from distillguard.events.writer import private_dir
 
 
 class RotatingEventLog:
@@ -35,7 +37,7 @@ class RotatingEventLog:
 
     def _open(self) -> None:
         self.close()
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         self._seq += 1
         path = self.folder / f"events-{stamp}-{os.getpid()}-{self._seq:04d}.jsonl"

@@ -75,5 +75,13 @@ class GatewayMetrics:
             registry=r,
         )
 
+        self.limiter_fallbacks = Counter(
+            "distillguard_limiter_fallbacks",
+            "Rate-limit decisions made by local buckets because the shared limiter (Redis) "
+            "failed, by operation.",
+            ["operation"],
+            registry=r,
+        )
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -24,39 +23,23 @@ from starlette.responses import Response, StreamingResponse
 from distillguard.errors import UpstreamError, UpstreamTimeoutError
 from distillguard.gateway.api_errors import ApiError, rate_limited
 from distillguard.gateway.auth import Authenticator
-from distillguard.gateway.bodies import parse_body
+from distillguard.gateway.bodies import RequestLimits, parse_body
+from distillguard.gateway.calls import Call, capped, event_of, refused_request, reservation
 from distillguard.gateway.client_ip import ClientAddress
-from distillguard.gateway.enforcement import Applied, Enforcement, attributes_of
+from distillguard.gateway.enforcement import Enforcement
 from distillguard.gateway.limits import RateLimiter
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.recorder import EventRecorder
-from distillguard.gateway.sse import assemble, error_frame
+from distillguard.gateway.sse import FrameChecker, assemble, error_frame
 from distillguard.gateway.tokens import used_tokens
 from distillguard.gateway.upstreams import Endpoint, ReplyStream, Router, Upstream
 from distillguard.gateway.upstreams.local_model import ACCOUNT_FIELD, watermark_body
-from distillguard.policy import Change, StreamRewriter
+from distillguard.policy import StreamRewriter
 from distillguard.settings import Settings
-from distillguard.store import Principal
 
 log = logging.getLogger("distillguard.gateway.access")
 
 EVENT_TIME_HEADER = "x-distillguard-event-time"
-
-
-@dataclass(slots=True)
-class Call:
-    """One request on its way through the gateway."""
-
-    endpoint: Endpoint
-    who: Principal
-    body: dict[str, Any]
-    arrived: float  # Unix seconds, the event's ts
-    started: float  # perf_counter, for latency
-    ip: str | None
-    user_agent: str | None
-    counted: bool = False
-    applied: Applied | None = None  # what the policy did to the request
-    response_changes: tuple[Change, ...] = ()  # and to the answer
 
 
 class Proxy:
@@ -120,16 +103,77 @@ class Proxy:
         try:
             return await self._complete(request, endpoint, started)
         except ApiError as err:
-            if not err.counted:
+            if not err.counted:  # refused before an account was known: the access log only
                 self._count(endpoint, err.status, started)
+                self._log_refusal(request, endpoint, err, started)
             return err.response()
 
     async def _complete(self, request: Request, endpoint: Endpoint, started: float) -> Response:
         arrived = self._arrived(request)
         ip = self._ip(request)
         who = await self.auth.principal(request.headers.get("authorization"), ip)
-        body = parse_body(await request.body(), endpoint, who.tier)
-        model = body["model"]
+        call = Call(endpoint, who, {}, arrived, started, ip, request.headers.get("user-agent"))
+        try:
+            raw = await request.body()
+        except ApiError as err:  # a chunked body past the limit
+            call.body = refused_request(b"", endpoint)
+            raise self._fail(call, err) from None
+        limits = RequestLimits.of(self.settings, who.tier.name)
+        try:
+            call.body = parse_body(raw, endpoint, who.tier, limits)
+            upstream = self._route(call.body["model"])
+            call.cap, reserve = reservation(call.body, who.tier, self._cap(upstream, limits))
+        except ApiError as err:
+            if not call.body:
+                call.body, call.body_bytes = refused_request(raw, endpoint), raw
+            raise self._fail(call, err) from None
+        body = call.body
+        call.applied = self.enforcement.on_request(
+            who.account, who.tier.name, body, endpoint.value, arrived
+        )
+        if call.applied.refusal is not None:
+            raise self._fail(call, call.applied.refusal)
+        decision = call.applied.decision
+        tier = self.enforcement.limits(who.tier, decision)
+        verdict = await self.limiter.admit(who.account.id, tier, reserve)
+        if not verdict.allowed:
+            self.metrics.rate_limited.labels(verdict.limit).inc()
+            raise self._fail(
+                call, rate_limited(verdict.limit, verdict.retry_after_s, verdict.retry_after_header)
+            )
+        call.reserved = reserve
+        sent = self._marked(call, upstream)
+        if sent.get("stream") is True:
+            return await self._stream(call, upstream, sent)
+        try:
+            async with asyncio.timeout(self._total_timeout(upstream)):
+                reply = await upstream.complete(endpoint, sent)
+        except TimeoutError:
+            late = UpstreamTimeoutError(
+                upstream.name, f"the whole answer took over {self._total_timeout(upstream):g}s"
+            )
+            self._spawn(self._charge(call, None))
+            raise self._fail(call, self._upstream_error(upstream, late)) from None
+        except UpstreamError as err:
+            self._spawn(self._charge(call, None))
+            raise self._fail(call, self._upstream_error(upstream, err)) from None
+        if decision.effect.reasoning != "full":
+            reply = self._withhold(call, reply)
+        return Response(
+            reply,
+            media_type="application/json",
+            background=BackgroundTask(self._answered, call, reply),
+        )
+
+    def _cap(self, upstream: Upstream, limits: RequestLimits) -> int:
+        """The answer cap of a request that names none: the tier's, or, for a local model
+        (whose CPU time it bounds), its own `max_tokens` when that is lower."""
+        conf = self.settings.upstreams.get(upstream.name)
+        if conf is not None and conf.kind == "local":
+            return min(limits.max_tokens, conf.max_tokens)
+        return limits.max_tokens
+
+    def _route(self, model: str) -> Upstream:
         upstream = self.router.route(model)
         if upstream is None:
             raise ApiError(
@@ -138,33 +182,7 @@ class Proxy:
                 code="model_not_found",
                 param="model",
             )
-        call = Call(endpoint, who, body, arrived, started, ip, request.headers.get("user-agent"))
-        call.applied = self.enforcement.on_request(
-            who.account, who.tier.name, body, endpoint.value, arrived
-        )
-        if call.applied.refusal is not None:
-            raise self._fail(call, call.applied.refusal)
-        decision = call.applied.decision
-        verdict = await self.limiter.admit(
-            who.account.id, self.enforcement.limits(who.tier, decision)
-        )
-        if not verdict.allowed:
-            self.metrics.rate_limited.labels(verdict.limit).inc()
-            raise self._fail(
-                call, rate_limited(verdict.limit, verdict.retry_after_s, verdict.retry_after_header)
-            )
-        sent = self._marked(call, upstream)
-        if sent.get("stream") is True:
-            return await self._stream(call, upstream)
-        try:
-            raw = await upstream.complete(endpoint, sent)
-        except UpstreamError as err:
-            raise self._fail(call, self._upstream_error(upstream, err)) from None
-        if decision.effect.reasoning != "full":
-            raw = self._withhold(call, raw)
-        return Response(
-            raw, media_type="application/json", background=BackgroundTask(self._answered, call, raw)
-        )
+        return upstream
 
     def _withhold(self, call: Call, raw: bytes) -> bytes:
         """The answer with reasoning withheld or cut short, as the decision says."""
@@ -181,20 +199,22 @@ class Proxy:
 
     # -- streaming
     def _marked(self, call: Call, upstream: Upstream) -> dict[str, Any]:
-        """The body for an upstream that watermarks: told whose key (see `[watermark]`)."""
+        """The body as sent upstream: held to the call's cap, and for an upstream that
+        watermarks, told whose key (see `[watermark]`)."""
         assert call.applied is not None
-        body = call.applied.body
+        body = capped(call.applied.body, call.cap)
         if ACCOUNT_FIELD in body:  # a client must never choose whose key marks its answers
             body = {k: v for k, v in body.items() if k != ACCOUNT_FIELD}
         if self.settings.watermark.accounts == "all" or call.applied.watermark:
             return watermark_body(upstream, body, call.who.account.id)
         return body
 
-    async def _stream(self, call: Call, upstream: Upstream) -> Response:
+    async def _stream(self, call: Call, upstream: Upstream, sent: dict[str, Any]) -> Response:
         assert call.applied is not None
         try:
-            stream = await upstream.open_stream(call.endpoint, self._marked(call, upstream))
+            stream = await upstream.open_stream(call.endpoint, sent)
         except UpstreamError as err:
+            self._spawn(self._charge(call, None))
             raise self._fail(call, self._upstream_error(upstream, err)) from None
         return StreamingResponse(
             self._relay(call, upstream, stream),
@@ -209,8 +229,12 @@ class Proxy:
         status = 200
         assert call.applied is not None
         rewriter = StreamRewriter(call.applied.decision, self.enforcement.policy.summary_chars)
+        checker = FrameChecker()
         try:
-            async for chunk in stream.chunks():
+            async for chunk in self._within_deadline(upstream, stream.chunks()):
+                problem = checker.feed(chunk)
+                if problem is not None:
+                    raise UpstreamError(upstream.name, f"a malformed stream chunk: {problem}")
                 if rewriter.active:
                     chunk = rewriter.feed(chunk)
                 kept.append(chunk)
@@ -222,6 +246,7 @@ class Proxy:
         except UpstreamError as err:
             failure = self._upstream_error(upstream, err)
             status = failure.status
+            call.error = failure
             yield error_frame(failure.body())
         finally:
             await stream.aclose()
@@ -229,6 +254,29 @@ class Proxy:
             response = assemble(kept, chat=call.endpoint is Endpoint.CHAT)
             self._spawn(self._charge(call, response))
             self._record(call, status, response)
+
+    async def _within_deadline(
+        self, upstream: Upstream, chunks: AsyncIterator[bytes]
+    ) -> AsyncIterator[bytes]:
+        """The chunks, until the upstream's `total_timeout_s` from the first is spent."""
+        total = self._total_timeout(upstream)
+        deadline = asyncio.get_running_loop().time() + total
+        it = aiter(chunks)
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    chunk = await anext(it)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise UpstreamTimeoutError(
+                    upstream.name, f"the whole answer took over {total:g}s"
+                ) from None
+            yield chunk
+
+    def _total_timeout(self, upstream: Upstream) -> float:
+        conf = self.settings.upstreams.get(upstream.name)
+        return conf.total_timeout_s if conf is not None else 600.0
 
     # -- after the answer
     async def _answered(self, call: Call, raw: bytes) -> None:
@@ -238,50 +286,29 @@ class Proxy:
             response = None
         if not isinstance(response, dict):
             response = None
+        self._record(call, 200, response)  # first: the event must not depend on the limiter
         await self._charge(call, response)
-        self._record(call, 200, response)
 
     async def _charge(self, call: Call, response: dict[str, Any] | None) -> None:
-        tokens = used_tokens(call.body, response)
-        if tokens:
-            await self.limiter.charge(call.who.account.id, call.who.tier, tokens)
+        """Settle the call's reservation with the tokens it used (none, if it failed)."""
+        used = used_tokens(call.body, response)
+        if call.reserved or used:
+            tier = call.who.tier
+            if call.applied is not None:
+                tier = self.enforcement.limits(tier, call.applied.decision)
+            await self.limiter.settle(call.who.account.id, tier, call.reserved, used)
 
     def _record(self, call: Call, status: int, response: dict[str, Any] | None) -> None:
         latency_ms = (time.perf_counter() - call.started) * 1000
         self._count(call.endpoint, status, call.started)
         call.counted = True
-        account = call.who.account
-        event: dict[str, Any] = {
-            "ts": call.arrived,
-            "account": account.id,
-            "key": call.who.key_id,
-            "endpoint": call.endpoint.value,
-            "request": call.body,
-            "status": status,
-            "latency_ms": round(latency_ms, 3),
-        }
-        if account.org:
-            event["org"] = account.org
-        if call.ip:
-            event["ip"] = call.ip
-        if call.user_agent:
-            event["user_agent"] = call.user_agent
-        if response is not None:
-            event["response"] = response
-        if call.applied is not None:
-            enforced = call.applied.record()
-            if enforced is not None:
-                if call.response_changes:
-                    kinds = {c.kind.value for c in call.response_changes}
-                    enforced["changes"] = sorted({*enforced["changes"], *kinds})
-                event["enforcement"] = enforced
-                for kind in enforced["changes"]:
-                    self.metrics.enforced.labels(kind).inc()
-        event["_meta"] = {"tier": call.who.tier.name, "attrs": attributes_of(account)}
+        event = event_of(call, status, response, latency_ms, self.settings.server.max_event_text)
+        for kind in event.get("enforcement", {}).get("changes", ()):
+            self.metrics.enforced.labels(kind).inc()
         self.recorder.submit(event)
         if log.isEnabledFor(logging.INFO):
             fields: dict[str, Any] = {
-                "account": account.id,
+                "account": call.who.account.id,
                 "key_id": call.who.key_id,
                 "endpoint": call.endpoint.value,
                 "model": call.body.get("model"),
@@ -291,12 +318,29 @@ class Proxy:
                 "tokens": used_tokens(call.body, response),
                 "ip": call.ip,
             }
+            if call.error is not None:
+                fields["error"] = call.error.code
             if self.settings.logging.prompts:
-                fields["request"] = call.body
+                fields["request"] = event["request"]
+            log.info("request", extra=fields)
+
+    def _log_refusal(
+        self, request: Request, endpoint: Endpoint, err: ApiError, started: float
+    ) -> None:
+        """A request refused before it was known whose it is (401, a bad header)."""
+        if log.isEnabledFor(logging.INFO):
+            fields = {
+                "endpoint": endpoint.value,
+                "status": err.status,
+                "error": err.code,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+                "ip": self._ip(request),
+            }
             log.info("request", extra=fields)
 
     def _fail(self, call: Call, err: ApiError) -> ApiError:
         """Record a refused or failed call as an event (no response), then hand the error on."""
+        call.error = err
         self._record(call, err.status, None)
         err.counted = True
         return err

@@ -13,7 +13,7 @@ log holds the answer either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -22,12 +22,7 @@ import orjson
 def frames(chunks: Iterable[bytes]) -> list[dict[str, Any]]:
     """The JSON objects of the `data:` lines, in order; `[DONE]` and comments are skipped."""
     out = []
-    for line in b"".join(chunks).split(b"\n"):
-        if not line.startswith(b"data:"):
-            continue
-        data = line[5:].strip()
-        if not data or data == b"[DONE]":
-            continue
+    for data in payloads(b"".join(chunks).split(b"\n")):
         try:
             obj = orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -35,6 +30,15 @@ def frames(chunks: Iterable[bytes]) -> list[dict[str, Any]]:
         if isinstance(obj, dict):
             out.append(obj)
     return out
+
+
+def payloads(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """What the `data:` lines carry, but the empty ones and `[DONE]`."""
+    for line in lines:
+        if line.startswith(b"data:"):
+            data = line[5:].strip()
+            if data and data != b"[DONE]":
+                yield data
 
 
 def assemble(chunks: Iterable[bytes], *, chat: bool) -> dict[str, Any]:
@@ -50,9 +54,9 @@ def assemble(chunks: Iterable[bytes], *, chat: bool) -> dict[str, Any]:
         for c in obj.get("choices") or ():
             if not isinstance(c, dict):
                 continue
-            i = c.get("index", 0) if isinstance(c.get("index", 0), int) else 0
+            i = c.get("index", 0) if type(c.get("index", 0)) is int else 0
             texts.setdefault(i, [])
-            if c.get("finish_reason"):
+            if isinstance(c.get("finish_reason"), str):
                 finish[i] = c["finish_reason"]
             if not chat:
                 if isinstance(c.get("text"), str):
@@ -65,9 +69,11 @@ def assemble(chunks: Iterable[bytes], *, chat: bool) -> dict[str, Any]:
                 texts[i].append(delta["content"])
             if isinstance(delta.get("reasoning_content"), str):
                 reasoning.setdefault(i, []).append(delta["reasoning_content"])
-            for call in delta.get("tool_calls") or ():
+            calls = delta.get("tool_calls")
+            for call in calls if isinstance(calls, list) else ():
                 if isinstance(call, dict):
-                    tool_calls.setdefault(i, set()).add(call.get("index", 0))
+                    n = call.get("index", 0)
+                    tool_calls.setdefault(i, set()).add(n if type(n) is int else 0)
     choices = []
     for i in sorted(texts):
         text = "".join(texts[i])
@@ -91,3 +97,63 @@ def assemble(chunks: Iterable[bytes], *, chat: bool) -> dict[str, Any]:
 def error_frame(error_json: bytes) -> bytes:
     """An OpenAI error object as an SSE frame, to end a stream that failed midway."""
     return b"data: " + error_json + b"\n\n"
+
+
+_MAX_LINE = 1 << 20  # an SSE line this long is not a chunk of an answer
+
+
+class FrameChecker:
+    """Checks a relayed stream frame by frame, across chunk boundaries: `feed` returns what is
+    wrong with the first malformed frame (as a field path), or None while all is well.
+
+    The gateway stops relaying there: a client must get an error frame, not a frame its SDK
+    chokes on, and the event log must get the answer up to that point.
+    """
+
+    def __init__(self) -> None:
+        self._partial = b""
+
+    def feed(self, chunk: bytes) -> str | None:
+        lines = (self._partial + chunk).split(b"\n")
+        self._partial = lines.pop()
+        if len(self._partial) > _MAX_LINE:
+            return f"a stream line longer than {_MAX_LINE:,} bytes"
+        for data in payloads(lines):
+            try:
+                obj = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                return "a data line that is not JSON"
+            problem = _frame_problem(obj)
+            if problem is not None:
+                return problem
+        return None
+
+
+def _frame_problem(obj: Any) -> str | None:
+    if not isinstance(obj, dict):
+        return "a frame that is not a JSON object"
+    if "error" in obj:  # the upstream's own error frame is passed on as it is
+        return None
+    choices = obj.get("choices", [])
+    if not isinstance(choices, list):
+        return "choices must be a list"
+    for n, c in enumerate(choices):
+        if not isinstance(c, dict):
+            return f"choices[{n}] must be an object"
+        delta = c.get("delta")
+        if delta is None:
+            continue
+        if not isinstance(delta, dict):
+            return f"choices[{n}].delta must be an object"
+        for key in ("content", "reasoning_content"):
+            if delta.get(key) is not None and not isinstance(delta[key], str):
+                return f"choices[{n}].delta.{key} must be a string"
+        calls = delta.get("tool_calls")
+        if calls is not None and not (
+            isinstance(calls, list) and all(isinstance(x, dict) for x in calls)
+        ):
+            return f"choices[{n}].delta.tool_calls must be a list of objects"
+    usage = obj.get("usage")
+    if usage is not None and not isinstance(usage, dict):
+        return "usage must be an object"
+    return None

@@ -13,10 +13,15 @@ hysteresis, for the level's cooldown (`cooldown_s`), and then to the highest lev
 goes (a campaign that links and unlinks), does not flap. Time is the event's `ts`, so a
 replay decides exactly as the gateway did. State is bounded: at most `max_accounts`
 accounts, the least recently observed forgotten first.
+
+The gateway calls `decision` on its event loop and `observe` on the recorder's thread, and
+both can add, move or drop accounts' states, so every public method holds the enforcer's one
+lock while it touches them (briefly: a lookup, or one account's evaluation).
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -76,10 +81,15 @@ class Enforcer:
         self._slack = Slack(policy.hysteresis, policy.volume_hysteresis)
         self._base: dict[str, Decision] = {}
         self.evicted = 0  # accounts forgotten to stay within max_accounts
+        self._lock = threading.Lock()  # the one lock over _states and _base, for both sides
 
     # -- the hot path
     def decision(self, account: str, tier: str | None = None) -> Decision:
         """What to do with this account's next request: a precomputed frozen `Decision`."""
+        with self._lock:
+            return self._decision(account, tier)
+
+    def _decision(self, account: str, tier: str | None) -> Decision:
         st = self._states.get(account)
         if st is not None:
             d = st.decision
@@ -116,12 +126,13 @@ class Enforcer:
         `attrs` of None keeps what the enforcer knows (the default tier and an unknown
         account's attributes at first).
         """
-        st = self._ensure(account, tier, attrs)
-        st.count(now)
-        if risk is not None:
-            st.risk = risk
-        st.campaign_risk = campaign_risk
-        return self._evaluate(account, st, now, evidence)
+        with self._lock:
+            st = self._ensure(account, tier, attrs)
+            st.count(now)
+            if risk is not None:
+                st.risk = risk
+            st.campaign_risk = campaign_risk
+            return self._evaluate(account, st, now, evidence)
 
     def update_account(
         self,
@@ -134,7 +145,8 @@ class Enforcer:
         """The account's tier and attributes from the store: decide again, before or between
         requests (an unverified account starts on its level from its first request; one that
         completed verification is no longer refused)."""
-        return self._evaluate(account, self._ensure(account, tier, attrs), now, ())
+        with self._lock:
+            return self._evaluate(account, self._ensure(account, tier, attrs), now, ())
 
     def _evaluate(
         self, account: str, st: _State, now: float, evidence: Sequence[str]
@@ -180,19 +192,22 @@ class Enforcer:
         names = [BASE_LEVEL, *(lv.name for lv in ladder)]
         if level not in names:
             raise ValueError(f"level {level!r} is not in the ladder of tier {tier!r}: {names}")
-        st = self._touch(account, tier, attrs or UNKNOWN)
-        st.rank, st.since, st.held, st.reasons = names.index(level), since, since, tuple(reasons)
-        st.decision = self._decide(account, tier, st.rank, st.attrs, since, st.reasons)
-        return st.decision
+        with self._lock:
+            st = self._touch(account, tier, attrs or UNKNOWN)
+            rank = names.index(level)
+            st.rank, st.since, st.held, st.reasons = rank, since, since, tuple(reasons)
+            st.decision = self._decide(account, tier, st.rank, st.attrs, since, st.reasons)
+            return st.decision
 
     def escalated(self) -> Iterator[tuple[str, Decision]]:
         """Every account above the base level, with its decision (to save or to show)."""
-        for account, st in list(self._states.items()):  # a snapshot: observe may run meanwhile
-            if st.rank:
-                yield account, st.decision
+        with self._lock:  # a snapshot, taken whole: observe may run meanwhile
+            found = [(account, st.decision) for account, st in self._states.items() if st.rank]
+        yield from found
 
     def __len__(self) -> int:
-        return len(self._states)
+        with self._lock:
+            return len(self._states)
 
     # -- internals
     def _ensure(self, account: str, tier: str | None, attrs: AccountAttributes | None) -> _State:

@@ -7,11 +7,14 @@ parameter rules (`[tiers.NAME]`, each may set its own `mode` and its own ladder)
 levels (`[[levels]]`, mildest first; each has `when` conditions and `actions`, and a level
 applies the actions of every level below it too), stability settings (`hysteresis`,
 `cooldown_s`), per-account `[overrides.ACCOUNT]` and an `allowlist`. examples/policy.toml
-explains every key. A bad file raises `PolicyError` naming the file, the key and the value.
+explains every key. A bad file raises `PolicyError` naming the file and line, the key and
+the value.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -22,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from distillguard.errors import InputNotFoundError, PolicyError
 from distillguard.policy.attributes import OrgType, Verification
+from distillguard.policy.toml_lines import key_line
 
 Mode = Literal["shadow", "enforce"]
 Exposure = Literal["full", "summary", "none"]
@@ -137,19 +141,21 @@ class Policy(_Strict):
 
     @model_validator(mode="after")
     def _names(self) -> Policy:
-        for where, ladder in self.ladders():
+        ladders: list[tuple[tuple[str, ...], tuple[Level, ...]]] = [(("levels",), self.levels)]
+        ladders += [(("tiers", t, "levels"), r.levels) for t, r in self.tiers.items() if r.levels]
+        for where, ladder in ladders:
             seen: set[str] = set()
             for i, level in enumerate(ladder):
                 if level.name == BASE_LEVEL or level.name in seen:
                     what = "reserved for the base level" if level.name == BASE_LEVEL else "taken"
-                    raise _Keyed(f"{where}[{i}].name", level.name, f"the name is {what}")
+                    raise _Keyed((*where, i, "name"), level.name, f"the name is {what}")
                 seen.add(level.name)
         for account, o in self.overrides.items():
             for key in ("pin", "min_level", "max_level"):
                 name = getattr(o, key)
                 if name is not None and not self._known_everywhere(name):
                     raise _Keyed(
-                        f"overrides.{account}.{key}",
+                        ("overrides", account, key),
                         name,
                         f"is not a level of every ladder: "
                         f"use one of {[BASE_LEVEL, *(lv.name for lv in self.levels)]}",
@@ -184,42 +190,55 @@ _OPEN = TierRules()
 
 
 class _Keyed(ValueError):
-    """A check across several keys, naming the one to fix."""
+    """A check across several keys, naming the one to fix by its path (keys and indexes)."""
 
-    def __init__(self, key: str, value: object, problem: str) -> None:
+    def __init__(self, loc: tuple[int | str, ...], value: object, problem: str) -> None:
         super().__init__(problem)
-        self.key, self.value, self.problem = key, value, problem
+        self.loc, self.value, self.problem = loc, value, problem
 
 
-def parse_policy(data: Mapping[str, Any], source: str = "(policy)") -> Policy:
+def parse_policy(
+    data: Mapping[str, Any], source: str = "(policy)", text: str | None = None
+) -> Policy:
+    """The policy in `data`; with the TOML `text` it came from, errors give the key's line."""
     try:
         return Policy.model_validate(dict(data))
     except ValidationError as err:
-        raise _policy_error(err, source) from None
+        raise _policy_error(err, source, text) from None
+
+
+def loads_policy(text: str, source: str = "(policy)") -> Policy:
+    """The policy in the TOML `text`; `PolicyError` names source:line, key and value if bad."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        # tomllib's message ends with "(at line L, column C)".
+        name = Path(source).name
+        raise PolicyError(source, "(file)", name, f"is not valid TOML: {err}") from None
+    return parse_policy(data, source, text)
 
 
 def load_policy(path: str | Path) -> Policy:
-    """The policy in the TOML file `path`; `PolicyError` names file, key and value if bad."""
+    """The policy in the TOML file `path`; `PolicyError` names file:line, key and value if bad."""
     p = Path(path)
     if not p.is_file():
         raise InputNotFoundError(str(p), "policy file")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise PolicyError(str(p), "(file)", p.name, f"is not valid TOML: {err}") from None
-    return parse_policy(data, str(p))
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise PolicyError(str(p), "(file)", p.name, f"cannot be read as UTF-8: {err}") from None
+    return loads_policy(text, str(p))
 
 
 def default_policy() -> Policy:
     """The policy a new install runs (examples/policy.toml, in shadow mode)."""
     text = resources.files("distillguard.policy").joinpath("default.toml").read_text("utf-8")
-    return parse_policy(tomllib.loads(text), "(built-in default policy)")
+    return loads_policy(text, "(built-in default policy)")
 
 
-def _policy_error(err: ValidationError, source: str) -> PolicyError:
+def _policy_error(err: ValidationError, source: str, text: str | None) -> PolicyError:
     first = err.errors()[0]
     loc = first["loc"]
-    key = _dotted(loc) or "(policy)"
     value = first.get("input")
     problem = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
@@ -228,15 +247,25 @@ def _policy_error(err: ValidationError, source: str) -> PolicyError:
         problem, value = "is required", None
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, _Keyed):
-        key, value, problem = cause.key, cause.value, cause.problem
+        loc, value, problem = cause.loc, cause.value, cause.problem
     more = err.error_count() - 1
     if more:
         problem += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return PolicyError(source, key, value, problem)
+    line = key_line(text, loc) if text is not None else None
+    where = source if line is None else f"{source}:{line}"
+    return PolicyError(where, _dotted(loc) or "(policy)", value, problem)
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:
+    """`levels[0].when`; a key that is empty or holds a dot or space is quoted as in TOML."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        name = part if _BARE.fullmatch(part) else json.dumps(part, ensure_ascii=False)
+        out += f".{name}" if out else name
     return out
+
+
+_BARE = re.compile(r"[A-Za-z0-9_-]+")

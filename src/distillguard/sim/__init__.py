@@ -4,7 +4,7 @@
     config = ScenarioConfig(accounts=200, days=2, seed=1, data_dir=Path("../shared/data"))
     summary = simulate(config, "out/")
 
-writes `out/events.jsonl` (spec/events.md, non-decreasing `ts`) and `out/labels.jsonl` (one
+writes `out/events.jsonl` (docs/events.md, non-decreasing `ts`) and `out/labels.jsonl` (one
 line per account: label, kind, campaign). Text comes from the public data sets in
 `shared/data`, timing from the ServeGen and Azure traces; without them a built-in generator
 and parametric rates stand in. Output is byte-identical for the same configuration.

@@ -1,5 +1,6 @@
 """Accounts, API keys and tiers behind one `Store` protocol; `open_store` picks the backend."""
 
+from distillguard.store.case_queue import CasePage, CaseQuery, QueueRow
 from distillguard.store.open import open_store
 from distillguard.store.protocol import Store
 from distillguard.store.records import (
@@ -15,6 +16,7 @@ from distillguard.store.records import (
     Tier,
     Verification,
 )
+from distillguard.store.reviewers import Reviewer, ReviewerRole, ReviewerSession
 
 __all__ = [
     "Account",
@@ -23,9 +25,15 @@ __all__ = [
     "AuditEntry",
     "Case",
     "CaseNote",
+    "CasePage",
+    "CaseQuery",
     "CaseStatus",
     "IssuedKey",
     "Principal",
+    "QueueRow",
+    "Reviewer",
+    "ReviewerRole",
+    "ReviewerSession",
     "Store",
     "Tier",
     "Verification",

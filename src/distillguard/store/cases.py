@@ -28,6 +28,7 @@ from distillguard.store.records import (
     CaseStatus,
 )
 from distillguard.store.tables import accounts, audit_log, case_notes, cases, review_labels
+from distillguard.store.text import LONG_CHARS, checked
 
 MAX_POINTS = 500  # score points kept per case: the most recent
 MAX_SAMPLES = 20  # sample requests kept per case
@@ -116,7 +117,8 @@ class CasesMixin:
             notes = conn.execute(
                 select(case_notes).where(case_notes.c.case_id == case_id).order_by(case_notes.c.id)
             ).mappings()
-            return _case(row, [CaseNote(n["at"], n["author"], n["kind"], n["text"]) for n in notes])
+            kept = [CaseNote(n["at"], n["author"], n["kind"], n["text"]) for n in notes]
+            return case_from_row(row, kept)
 
     @guarded
     def list_cases(self, status: str | None = None, limit: int = 100) -> list[Case]:
@@ -124,10 +126,11 @@ class CasesMixin:
         if status is not None:
             query = query.where(cases.c.status == _status(status).value)
         with self.engine.connect() as conn:
-            return [_case(r, []) for r in conn.execute(query).mappings()]
+            return [case_from_row(r, []) for r in conn.execute(query).mappings()]
 
     @guarded
     def assign_case(self, case_id: str, assignee: str, author: str) -> Case:
+        checked("assignee", assignee)
         self._touch(case_id, author, "assign", f"assigned to {assignee}", assignee=assignee)
         return self.get_case(case_id)
 
@@ -164,6 +167,8 @@ class CasesMixin:
     def _resolve(
         self, case_id: str, author: str, reason: str, status: CaseStatus, label: str
     ) -> Case:
+        checked("author", author)
+        checked("reason", reason, limit=LONG_CHARS, multiline=True)
         case = self.get_case(case_id)
         if case.status is not CaseStatus.OPEN:
             raise InvalidValueError("case status", case.status.value, ["open"])
@@ -187,6 +192,8 @@ class CasesMixin:
         return self.get_case(case_id)
 
     def _touch(self, case_id: str, author: str, kind: str, text: str, **values: Any) -> None:
+        checked("author", author)
+        checked("text", text, limit=LONG_CHARS, multiline=True)
         if not text.strip():
             raise InvalidValueError(kind, text, ["some text"])
         at = time.time()
@@ -268,7 +275,7 @@ def _audit(conn: Any, e: AuditEntry) -> None:
     )
 
 
-def _case(row: RowMapping, notes: list[CaseNote]) -> Case:
+def case_from_row(row: RowMapping, notes: list[CaseNote]) -> Case:
     return Case(
         id=row["id"],
         kind=row["kind"],

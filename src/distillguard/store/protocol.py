@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from distillguard.store.case_queue import CasePage, CaseQuery
 from distillguard.store.records import (
     Account,
     AccountStatus,
@@ -15,6 +16,7 @@ from distillguard.store.records import (
     Principal,
     Tier,
 )
+from distillguard.store.reviewers import Reviewer, ReviewerSession
 
 
 class Store(Protocol):
@@ -91,5 +93,32 @@ class Store(Protocol):
     def record_audit(self, entries: Iterable[AuditEntry]) -> None: ...
 
     def audit_log(self, subject: str | None = None, limit: int = 1000) -> list[AuditEntry]: ...
+
+    # -- the console's queue (store/case_queue.py)
+    def case_page(self, q: CaseQuery) -> CasePage: ...
+
+    def cases_about(self, subject: str, limit: int = 100) -> list[Case]: ...
+
+    # -- reviewers and their sessions (store/reviewers.py)
+    def create_reviewer(self, name: str, role: str, password: str) -> Reviewer: ...
+
+    def get_reviewer(self, name: str) -> Reviewer: ...
+
+    def list_reviewers(self) -> list[Reviewer]: ...
+
+    def update_reviewer(
+        self,
+        name: str,
+        *,
+        role: str | None = None,
+        password: str | None = None,
+        active: bool | None = None,
+    ) -> Reviewer: ...
+
+    def login_reviewer(self, name: str, password: str, ttl_s: float) -> ReviewerSession: ...
+
+    def reviewer_session(self, token: str) -> ReviewerSession: ...
+
+    def end_session(self, token: str) -> None: ...
 
     def close(self) -> None: ...

@@ -16,6 +16,7 @@ from distillguard.errors import (
     NotFoundError,
 )
 from distillguard.store import detector_state
+from distillguard.store.case_queue import CaseQueueMixin
 from distillguard.store.cases import CasesMixin
 from distillguard.store.guard import guarded as _guarded
 from distillguard.store.records import (
@@ -28,6 +29,7 @@ from distillguard.store.records import (
     Tier,
     Verification,
 )
+from distillguard.store.reviewers import ReviewersMixin
 from distillguard.store.secrets import (
     DEFAULT_COST,
     KdfCost,
@@ -38,13 +40,14 @@ from distillguard.store.secrets import (
     verify_secret,
 )
 from distillguard.store.tables import accounts, api_keys, tiers
+from distillguard.store.text import checked
 
 
 def new_account_id() -> str:
     return "acct_" + secrets.token_hex(6)
 
 
-class SqlStore(CasesMixin):
+class SqlStore(CasesMixin, CaseQueueMixin, ReviewersMixin):
     """`Store` over a migrated database; safe to share between threads."""
 
     def __init__(self, engine: Engine, *, kdf_cost: KdfCost = DEFAULT_COST) -> None:
@@ -76,10 +79,15 @@ class SqlStore(CasesMixin):
             if tier.allowed_params is None
             else json.dumps(sorted(tier.allowed_params)),
         }
-        with self.engine.begin() as conn:
-            done = conn.execute(update(tiers).where(tiers.c.name == tier.name).values(**values))
-            if done.rowcount == 0:
-                conn.execute(insert(tiers).values(name=tier.name, **values))
+        for _ in range(2):  # a replica starting at the same time may insert it first
+            try:
+                with self.engine.begin() as conn:
+                    where = tiers.c.name == tier.name
+                    if conn.execute(update(tiers).where(where).values(**values)).rowcount == 0:
+                        conn.execute(insert(tiers).values(name=tier.name, **values))
+                return
+            except IntegrityError:
+                continue
 
     def _tier_names(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -88,6 +96,9 @@ class SqlStore(CasesMixin):
     # -- accounts
     @_guarded
     def create_account(self, name: str, *, tier: str, org: str | None = None) -> Account:
+        checked("name", name)
+        if org is not None:
+            checked("org", org)
         self.get_tier(tier)  # a clear error before the foreign key's
         account = Account(
             id=new_account_id(),
@@ -195,8 +206,12 @@ class SqlStore(CasesMixin):
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        if row is None or not verify_secret(secret, row.secret_hash):
-            raise InvalidKeyError("no such key; create one with `distillguard keys create`")
+        if row is None:
+            raise InvalidKeyError(f"no key has the id {key_id}; check the whole key was sent")
+        if not verify_secret(secret, row.secret_hash):
+            # The id is not secret (it is in the key's text), so naming it tells nothing new;
+            # whether the key is revoked or whose it is stays unsaid.
+            raise InvalidKeyError(f"the secret is wrong for key id {key_id}", key_id)
         if row.revoked_at is not None:
             raise InvalidKeyError("the key was revoked", key_id)
         m = row._mapping

@@ -84,6 +84,9 @@ cases = Table(
     Column("members", Text, nullable=False),  # JSON list of account ids
     Column("evidence", Text, nullable=False),  # JSON: scores over time, reasons, samples
     Index("ix_cases_subject_status", "subject", "status"),
+    Index("ix_cases_status_risk", "status", "risk"),
+    Index("ix_cases_status_opened_at", "status", "opened_at"),
+    Index("ix_cases_status_level_risk", "status", "level", "risk"),
 )
 
 case_notes = Table(
@@ -120,4 +123,29 @@ audit_log = Table(
     Column("reason", Text, nullable=False),
     Column("detail", Text, nullable=False),  # JSON
     Index("ix_audit_log_subject", "subject"),
+)
+
+# People who work the review queue in the console (store/reviewers.py).
+reviewers = Table(
+    "reviewers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),  # viewer, reviewer, admin
+    Column("password_hash", String(200), nullable=False),  # scrypt$N$r$p$salt$hash
+    Column("created_at", Float, nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+# A console sign-in: only the SHA-256 of the cookie's token is kept, so a copy of the
+# database cannot be replayed as a session.
+reviewer_sessions = Table(
+    "reviewer_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("reviewer_id", String(32), ForeignKey("reviewers.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_reviewer_sessions_expires_at", "expires_at"),
 )

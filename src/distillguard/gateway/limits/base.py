@@ -2,9 +2,14 @@
 
 Per account: a token bucket of requests (capacity `requests_per_min`, refilled at that rate per
 minute), a token bucket of model tokens (`tokens_per_min`) and a budget of tokens per UTC day
-(`daily_tokens`); 0 means no limit. `admit` is asked before a request goes upstream and takes
-one request from the bucket; `charge` is told the tokens a finished request used, which may
-push the token bucket below zero: the next requests wait until it has refilled.
+(`daily_tokens`); 0 means no limit.
+
+Tokens are reserved before the call, as TensorZero's rate limiter does: `admit` takes one
+request and the most tokens the request can use (its prompt and its `max_tokens`), so that
+concurrent requests cannot all pass on a budget that only one of them fits; `settle` gives back
+what the finished request did not use. A tier's budget is therefore never exceeded by more than
+what the estimate of a prompt misses. A reservation larger than a whole minute's budget waits
+for a full bucket (the gateway refuses outright those that cannot fit a tier at all).
 """
 
 from __future__ import annotations
@@ -34,9 +39,13 @@ ALLOWED = Verdict(True)
 
 
 class RateLimiter(Protocol):
-    async def admit(self, account: str, tier: Tier) -> Verdict: ...
+    async def admit(self, account: str, tier: Tier, reserve: int = 0) -> Verdict:
+        """Take one request and `reserve` tokens, or say which limit refuses and for how long."""
+        ...
 
-    async def charge(self, account: str, tier: Tier, tokens: int) -> None: ...
+    async def settle(self, account: str, tier: Tier, reserved: int, used: int) -> None:
+        """A request that reserved `reserved` tokens used `used`: give back (or take) the rest."""
+        ...
 
     async def aclose(self) -> None: ...
 

@@ -50,24 +50,34 @@ class MemoryRateLimiter:
             b.day, b.day_tokens = day, 0
         return b
 
-    async def admit(self, account: str, tier: Tier) -> Verdict:
+    async def admit(self, account: str, tier: Tier, reserve: int = 0) -> Verdict:
         now = self._clock()
         b = self._buckets(account, tier, now)
         if tier.requests_per_min and b.requests < 1:
             return Verdict(False, "requests", wait_for(b.requests, 1, tier.requests_per_min))
-        if tier.tokens_per_min and b.tokens <= 0:
-            return Verdict(False, "tokens", wait_for(b.tokens, 1, tier.tokens_per_min))
-        if tier.daily_tokens and b.day_tokens >= tier.daily_tokens:
+        if tier.tokens_per_min:
+            need = max(1, min(reserve, tier.tokens_per_min))
+            if b.tokens < need:
+                return Verdict(False, "tokens", wait_for(b.tokens, need, tier.tokens_per_min))
+        if tier.daily_tokens and b.day_tokens + reserve > tier.daily_tokens:
             return Verdict(False, "daily_tokens", seconds_to_midnight(now))
         if tier.requests_per_min:
             b.requests -= 1
+        if tier.tokens_per_min:
+            b.tokens = max(b.tokens - reserve, -float(tier.tokens_per_min))
+        if tier.daily_tokens:
+            b.day_tokens += reserve
         return ALLOWED
 
-    async def charge(self, account: str, tier: Tier, tokens: int) -> None:
+    async def settle(self, account: str, tier: Tier, reserved: int, used: int) -> None:
         b = self._buckets(account, tier, self._clock())
+        back = reserved - used
         if tier.tokens_per_min:
-            b.tokens = max(b.tokens - tokens, -float(tier.tokens_per_min))
-        b.day_tokens += tokens
+            b.tokens = min(
+                float(tier.tokens_per_min), max(b.tokens + back, -float(tier.tokens_per_min))
+            )
+        if tier.daily_tokens:
+            b.day_tokens = max(0, b.day_tokens - back)
 
     async def aclose(self) -> None:
         self._state.clear()

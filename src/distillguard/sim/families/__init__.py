@@ -5,7 +5,7 @@
                             data_dir=Path("../shared/data"))
     summary = simulate_families(config, Path("out/"))
 
-writes `out/events.jsonl` (spec/events.md) and `out/labels.jsonl` (account, label,
+writes `out/events.jsonl` (docs/events.md) and `out/labels.jsonl` (account, label,
 campaign, kind, plus `family`, `twin` and, for attacks, `strength`).
 
 Why it exists: the first simulator (`sim/`) was written together with the detector, and

@@ -1,0 +1,125 @@
+"""The console's actions (POST): each needs a reviewer's role, the session's CSRF token and a
+comment, and is written to the audit log under the reviewer's name.
+
+They call the same store methods as `distillguard cases ...` and `/admin/cases`, and tell the
+gateway what changed as the admin API does: a confirmation or suspension forgets cached keys
+(so a suspended account's next call is refused at once), a dismissal allowlists the members.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from jinja2 import Environment
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from distillguard.console import forms
+from distillguard.console.sessions import PATH, Gate, Visitor
+from distillguard.gateway.auth import Authenticator
+from distillguard.gateway.enforcement import Enforcement
+from distillguard.settings import Settings
+from distillguard.store import AccountStatus, AuditEntry, Store
+
+Action = Callable[[Visitor, str, forms.FormData, str], Awaitable[str]]
+
+
+class Actions:
+    def __init__(
+        self,
+        gate: Gate,
+        store: Store,
+        auth: Authenticator,
+        enforcement: Enforcement,
+        settings: Settings,
+        env: Environment,
+    ) -> None:
+        self._gate = gate
+        self._store = store
+        self._auth = auth
+        self._enforcement = enforcement
+        self._sanction = settings.policy.sanction
+
+    def routes(self) -> list[BaseRoute]:
+        case_actions: dict[str, Action] = {
+            "assign": self.assign,
+            "comment": self.comment,
+            "confirm": self.confirm,
+            "dismiss": self.dismiss,
+        }
+        account_actions: dict[str, Action] = {
+            "suspend": self.suspend,
+            "activate": self.activate,
+        }
+        return [
+            *(
+                Route(f"/cases/{{id}}/{name}", self._post(act), methods=["POST"])
+                for name, act in case_actions.items()
+            ),
+            *(
+                Route(f"/accounts/{{id}}/{name}", self._post(act), methods=["POST"])
+                for name, act in account_actions.items()
+            ),
+        ]
+
+    def _post(self, act: Action) -> Callable[[Request], Awaitable[Response]]:
+        """Sign-in, role, CSRF and the required comment, then `act`; back to its page."""
+
+        async def handle(request: Request) -> Response:
+            visitor = await self._gate.visitor(request)
+            self._gate.require_actor(visitor)
+            form = await forms.read_form(request)
+            self._gate.check_csrf(visitor, form)
+            comment = forms.text(form, "comment", long=True)
+            back = await act(visitor, request.path_params["id"], form, comment)
+            return RedirectResponse(PATH + back, status_code=303)
+
+        return handle
+
+    # -- cases
+    async def assign(self, v: Visitor, case_id: str, form: forms.FormData, comment: str) -> str:
+        assignee = forms.text(form, "assignee")
+        await asyncio.to_thread(self._store.assign_case, case_id, assignee, v.name)
+        await asyncio.to_thread(self._store.comment_case, case_id, v.name, comment)
+        return f"/cases/{case_id}"
+
+    async def comment(self, v: Visitor, case_id: str, form: forms.FormData, comment: str) -> str:
+        await asyncio.to_thread(self._store.comment_case, case_id, v.name, comment)
+        return f"/cases/{case_id}"
+
+    async def confirm(self, v: Visitor, case_id: str, form: forms.FormData, comment: str) -> str:
+        store, sanction = self._store, self._sanction
+        await asyncio.to_thread(store.confirm_case, case_id, v.name, comment, sanction)
+        self._auth.forget()  # suspended members are refused here at once
+        return f"/cases/{case_id}"
+
+    async def dismiss(self, v: Visitor, case_id: str, form: forms.FormData, comment: str) -> str:
+        case = await asyncio.to_thread(self._store.dismiss_case, case_id, v.name, comment)
+        self._enforcement.allowed.update(case.members)  # here at once; elsewhere within a minute
+        return f"/cases/{case_id}"
+
+    # -- accounts
+    async def suspend(self, v: Visitor, account_id: str, form: forms.FormData, comment: str) -> str:
+        return await self._set_status(v, account_id, AccountStatus.SUSPENDED, comment)
+
+    async def activate(
+        self, v: Visitor, account_id: str, form: forms.FormData, comment: str
+    ) -> str:
+        return await self._set_status(v, account_id, AccountStatus.ACTIVE, comment)
+
+    async def _set_status(
+        self, v: Visitor, account_id: str, status: AccountStatus, comment: str
+    ) -> str:
+        action = "suspend" if status is AccountStatus.SUSPENDED else "activate"
+
+        def change() -> None:
+            self._store.set_status(account_id, status)
+            entry = AuditEntry(time.time(), v.name, action, account_id, comment, {"via": "console"})
+            self._store.record_audit([entry])
+
+        await asyncio.to_thread(change)
+        self._auth.forget()  # this replica at once; the others within auth.cache_ttl_s
+        return f"/accounts/{account_id}"

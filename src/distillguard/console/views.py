@@ -1,0 +1,205 @@
+"""What the account, case and campaign pages show, gathered from the store, the analyzer and
+the policy. Blocking: call these in a worker thread. Pure reads; nothing here changes state."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from distillguard.console.plot import risk_plot
+from distillguard.gateway.enforcement import Enforcement
+from distillguard.gateway.recorder import EventRecorder
+from distillguard.settings import Settings
+from distillguard.store import Account, AuditEntry, Case, Store
+
+LEVEL_ACTIONS = ("level_change", "shadow_level_change")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One sample request: its metadata always, its text only where the settings allow."""
+
+    chars: int
+    digest: str  # the first 12 hex digits of its SHA-256, to match it in the event log
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    risk: float
+    peak: float
+    requests: int
+    flagged: bool
+    campaign: str | None
+    reasons: tuple[str, ...]  # in words, each with its number and the peers' median
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    account: Account
+    detection: Detection | None
+    plot: Markup
+    cases: tuple[Case, ...]
+    history: tuple[AuditEntry, ...]
+    samples: tuple[Sample, ...]
+    policy_line: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    id: str
+    name: str
+    status: str
+    risk: float | None
+    level: str
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignView:
+    campaign: str
+    risk: float | None
+    reasons: tuple[str, ...]
+    members: tuple[MemberRow, ...]
+    graph: Markup
+
+
+class Views:
+    def __init__(
+        self, settings: Settings, store: Store, recorder: EventRecorder, enforcement: Enforcement
+    ) -> None:
+        self._show_prompts = settings.console.show_prompts
+        self._store = store
+        self._recorder = recorder
+        self._enforcement = enforcement
+
+    def account(self, account_id: str) -> AccountView:
+        account = self._store.get_account(account_id)
+        cases = self._store.cases_about(account_id)
+        history = self._store.audit_log(account_id, 500)
+        points = sorted(
+            (float(ts), float(r))
+            for c in cases
+            if c.kind == "account"
+            for ts, r in c.evidence.get("points", [])
+        )
+        marks = [
+            (e.at, str(e.detail.get("to", "?")) + (" (shadow)" if e.detail.get("shadow") else ""))
+            for e in history
+            if e.action in LEVEL_ACTIONS
+        ]
+        detection = self.detection(account_id)
+        threshold = self.threshold()
+        texts = [s for c in cases if c.kind == "account" for s in c.evidence.get("samples", [])]
+        return AccountView(
+            account,
+            detection,
+            risk_plot(points, marks, threshold),
+            tuple(cases),
+            tuple(reversed(history)),
+            tuple(self._sample(t) for t in texts[-10:]),
+            self.policy_line(account_id),
+        )
+
+    def detection(self, account_id: str) -> Detection | None:
+        analyzer = self._recorder.analyzer
+        if analyzer is None or account_id not in analyzer.tracks:
+            return None
+        with self._recorder.lock:
+            track = analyzer.tracks[account_id]
+            reasons = analyzer.assessment(account_id)
+            return Detection(
+                round(track.score, 4),
+                round(track.max_score, 4),
+                track.profile.n,
+                track.over >= analyzer.config.flag_after,
+                track.campaign,
+                reasons,
+            )
+
+    def threshold(self) -> float | None:
+        analyzer = self._recorder.analyzer
+        return analyzer.config.threshold if analyzer is not None else None
+
+    def policy_line(self, account_id: str) -> str:
+        """The account's level, and in shadow mode what the policy would have done."""
+        decision = self._enforcement.enforcer.decision(account_id)
+        if account_id in self._enforcement.allowed:
+            return "Dismissed by a reviewer: the policy leaves this account alone."
+        if decision.level == "none":
+            return "Policy level: none (nothing restricted)."
+        done = _effects(decision.effect, decision.denial is not None)
+        if decision.shadow:
+            return f"Shadow mode, level {decision.level}: the policy would have {done}."
+        return f"Enforcing level {decision.level}: the policy {done}."
+
+    def campaign(self, case: Case) -> CampaignView:
+        analyzer = self._recorder.analyzer
+        risk, reasons = case.risk, tuple(case.evidence.get("reasons", []))
+        if analyzer is not None and case.subject in analyzer.campaign_members:
+            with self._recorder.lock:
+                risk = analyzer.campaign_scores.get(case.subject, risk)
+        rows = []
+        for member in case.members:
+            try:
+                account = self._store.get_account(member)
+                name, status = account.name, account.status.value
+            except Exception:  # a member the store no longer has: still listed
+                name, status = "?", "?"
+            found = self.detection(member)
+            level = self._enforcement.enforcer.decision(member).level
+            rows.append(MemberRow(member, name, status, found.risk if found else None, level))
+        return CampaignView(case.subject, risk, reasons, tuple(rows), _graph(case.subject, rows))
+
+    def _sample(self, text: str) -> Sample:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+        return Sample(len(text), digest, text if self._show_prompts else None)
+
+
+def _effects(effect: Any, denied: bool) -> str:
+    said = []
+    if denied or effect.suspend:
+        said.append("refused its requests")
+    if not effect.logprobs:
+        said.append("stripped logprobs")
+    if not effect.logit_bias:
+        said.append("stripped logit_bias")
+    if effect.n_max is not None:
+        said.append(f"capped n at {effect.n_max}")
+    if effect.max_tokens_max is not None:
+        said.append(f"capped max_tokens at {effect.max_tokens_max}")
+    if effect.reasoning != "full":
+        said.append(f"shown reasoning: {effect.reasoning}")
+    if effect.throttle < 1.0:
+        said.append(f"throttled to {effect.throttle:.0%} of the tier's rate")
+    if effect.watermark:
+        said.append("watermarked its answers")
+    return ", ".join(said) or "changed nothing"
+
+
+def _graph(campaign: str, rows: list[MemberRow]) -> Markup:
+    """The campaign at the centre, its members around it: who is linked, and how risky."""
+    import math
+
+    from markupsafe import escape
+
+    size, centre, radius = 320, 160, 120
+    parts = [
+        f'<svg class="graph" role="img" viewBox="0 0 {size} {size}" width="{size}" '
+        f'height="{size}" xmlns="http://www.w3.org/2000/svg"><title>Links of {escape(campaign)}'
+        "</title>"
+    ]
+    n = max(len(rows), 1)
+    for i, row in enumerate(rows):
+        angle = 2 * math.pi * i / n
+        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
+        r = 4 + 10 * (row.risk or 0.0)
+        parts.append(
+            f'<line class="link" x1="{centre}" y1="{centre}" x2="{x:.1f}" y2="{y:.1f}"/>'
+            f'<circle class="member" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}"/>'
+            f'<text class="axis" x="{x + r + 2:.1f}" y="{y + 4:.1f}">{escape(row.name[:16])}</text>'
+        )
+    parts.append(f'<circle class="hub" cx="{centre}" cy="{centre}" r="8"/></svg>')
+    return Markup("".join(parts))  # numbers and escaped text only

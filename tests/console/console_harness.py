@@ -1,0 +1,104 @@
+"""Test harness of the console: a real gateway on loopback, and a client that signs in.
+
+httpx keeps Secure cookies for https only, as the standard library's cookie jar does, while
+browsers also send them to http://127.0.0.1 (a secure context); `Reviewer` keeps its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from distillguard.gateway import BackgroundServer, build_app
+from distillguard.settings import Settings, load_settings
+from distillguard.store import Store
+
+PASSWORD = "a long enough password"
+XSS = "<script>document.title='pwned'</script>"  # in account names and prompts
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def console_settings(folder: Path, **more: Any) -> Settings:
+    base: dict[str, Any] = {
+        "database_url": f"sqlite:///{folder / 'dg.db'}",
+        "events": {"dir": str(folder / "events"), "reorder_window_s": 0.05},
+        "auth": {"cache_ttl_s": 0},
+        "tiers": {"open": {}},
+        "default_tier": "open",
+    }
+    return load_settings(overrides={**base, **more})
+
+
+@dataclass
+class Console:
+    server: BackgroundServer
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def store(self) -> Store:
+        app = self.server.app
+        assert isinstance(app, Starlette)
+        store: Store = app.state.store
+        return store
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_console(folder: Path, **more: Any) -> Console:
+    return Console(BackgroundServer(build_app(console_settings(folder, **more))).start())
+
+
+@dataclass
+class Reviewer:
+    """An HTTP client of the console that keeps its cookies as a browser would."""
+
+    base: str
+    client: httpx.Client = field(init=False)
+    cookies: dict[str, str] = field(default_factory=dict)
+    set_cookies: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(base_url=self.base, follow_redirects=False, timeout=10)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if self.cookies:
+            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        r = self.client.request(method, path, headers=headers, **kwargs)
+        for raw in r.headers.get_list("set-cookie"):
+            self.set_cookies.append(raw)
+            for name, morsel in SimpleCookie(raw).items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return r
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, data: dict[str, str], **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, data=data, **kwargs)
+
+    def csrf(self, path: str) -> str:
+        """The CSRF token of the forms on the page at `path`."""
+        found = CSRF.search(self.get(path).text)
+        assert found, f"no form with a CSRF token on {path}"
+        return found.group(1)
+
+    def sign_in(self, name: str, password: str = PASSWORD) -> httpx.Response:
+        token = self.csrf("/console/login")
+        return self.post("/console/login", {"name": name, "password": password, "csrf": token})
+
+    def close(self) -> None:
+        self.client.close()
