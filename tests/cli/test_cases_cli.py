@@ -45,3 +45,25 @@ def test_review_a_case_from_the_command_line(tmp_path: Path) -> None:
     again = run("cases", "dismiss", case.id, "--reason", "oops", "--author", "bo", code=2)
     assert "case status 'confirmed'" in again
     assert "no case with id 'case_nope'" in run("cases", "show", "case_nope", code=2)
+
+
+def test_allowlist_with_an_end_and_an_audited_evidence_export(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'dg.db'}"
+    env = {"DISTILLGUARD_DATABASE_URL": url}
+    store = open_store(load_settings(overrides={"database_url": url}))
+    account = store.create_account("lab", tier="free").id
+    store.close()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = CliRunner().invoke(app, list(args), env=env)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    out = run("cases", "allowlist", account, "--days", "7", "--reason", "eval", "--author", "ana")
+    assert "allowlisted until" in out
+    run("cases", "allowlist", account, "--days", "400", "--reason", "x", "--author", "a", code=2)
+    zipped = tmp_path / "b.zip"
+    run("evidence", account, "--out", str(zipped), "--author", "ana", "--reason", "legal hold")
+    run("evidence", account, "--out", str(zipped), "--author", "ana", code=2)  # no reason
+    log = run("audit-log", "--subject", account)
+    assert "ana\tallowlist\t" in log and "ana\tevidence_export\t" in log

@@ -79,3 +79,27 @@ def test_demo_via_gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         orjson.loads(x)["account"] for x in (out / "accounts.jsonl").read_bytes().splitlines()
     }
     assert scored <= set(to_gateway.values())
+
+
+def test_keep_serving_prints_the_console_and_a_login_until_ctrl_c(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from distillguard.store import open_store
+
+    settings = demo_gateway.gateway_settings(tmp_path)
+    store = open_store(settings)
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    demo_gateway.serve_until_interrupted(settings, store, interrupted)
+    said = re.search(
+        r"review console: (http://127\.0\.0\.1:\d+)/console/ \(sign in as (demo-\w+), "
+        r"password (\S+)\)",
+        capsys.readouterr().out,
+    )
+    assert said, "no console line"
+    assert store.login_reviewer(said[2], said[3], 60).reviewer.role.value == "reviewer"
+    store.close()
+    refused = runner.invoke(app, ["demo", "--offline", "--keep-serving"])
+    assert refused.exit_code == 2 and "--keep-serving needs the gateway" in refused.output

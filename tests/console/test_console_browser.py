@@ -165,3 +165,26 @@ def test_a_viewer_reads_without_actions(day: dict[str, Any], browser: Any) -> No
     assert page.locator("form[action$='/confirm']").count() == 0
     assert page.locator("form[action$='/suspend']").count() == 0
     assert page.title() != "pwned"
+
+
+def test_allowlist_download_evidence_and_the_overview(day: dict[str, Any], browser: Any) -> None:
+    console: Console = day["console"]
+    page = _sign_in(browser, console.url, "ana")
+    page.click("nav a:text('Overview')")
+    page.wait_for_selector("#flagged")
+    assert page.locator("#flagged svg.bars rect.flagged").count() >= 1
+    assert page.locator("#case-days svg.bars rect.opened").count() >= 1
+    page.goto(f"{console.url}/console/accounts/{day['prober']}")
+    assert page.locator("#volume svg.bars rect.requests").count() == 24
+    allow = "form[action$='/allowlist']"
+    page.fill(f"{allow} input[name=days]", "7")
+    page.fill(f"{allow} input[name=comment]", "a week of evals, agreed with the customer")
+    page.click(f"{allow} button")
+    page.wait_for_selector("#policy-line:has-text('Allowlisted by a reviewer until')")
+    form = "form[action$='/evidence']"
+    page.fill(f"{form} input[name=comment]", "legal hold")
+    with page.expect_download() as info:
+        page.click(f"{form} button")
+    assert info.value.suggested_filename == f"evidence-{day['prober']}.zip"
+    actions = [(e.actor, e.action) for e in console.store.audit_log(day["prober"])]
+    assert ("ana", "allowlist") in actions and ("ana", "evidence_export") in actions

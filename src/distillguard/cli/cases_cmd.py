@@ -1,4 +1,4 @@
-"""`distillguard cases list|show|assign|comment|confirm|dismiss` and `distillguard audit-log`.
+"""`distillguard cases list|show|assign|comment|confirm|dismiss|allowlist` and `audit-log`.
 
 The review queue from the command line, on the store every command reads (`--config`, or
 `DISTILLGUARD_DATABASE_URL`). Each decision names its author; the case's notes and the audit
@@ -8,6 +8,7 @@ dismissal within a minute.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -121,6 +122,21 @@ def dismiss(
     with opened(config) as store:
         c = store.dismiss_case(case_id, author, reason)
     typer.echo(f"{case_id} dismissed; {len(c.members)} account(s) labelled benign")
+
+
+@cases_app.command("allowlist")
+def allowlist(
+    account: str = typer.Argument(..., metavar="ACCOUNT"),
+    days: float = typer.Option(..., "--days", min=0.001, max=365, help="For how long."),
+    reason: str = typer.Option(..., "--reason", help="Why the policy should let it alone."),
+    author: str = AUTHOR,
+    config: Path | None = CONFIG,
+) -> None:
+    """Label an account benign for DAYS: the policy leaves it alone until then."""
+    with opened(config) as store:
+        until = store.allowlist_account(account, author, reason, time.time() + days * 86_400)
+    assert until is not None
+    typer.echo(f"{account} allowlisted until {_when(until)} UTC")
 
 
 def audit_log(

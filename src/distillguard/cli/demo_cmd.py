@@ -65,6 +65,11 @@ def demo(
         "--offline",
         help="Skip the gateway: analyze the simulated log directly (faster, twice the volume).",
     ),
+    keep_serving: bool = typer.Option(
+        False,
+        "--keep-serving",
+        help="Then keep the gateway serving, with a reviewer for /console, until Ctrl-C.",
+    ),
 ) -> None:
     """Simulate customers and extraction campaigns, replay them through the gateway over HTTP,
     detect inline, print who was flagged and why, and how well."""
@@ -72,10 +77,15 @@ def demo(
     data_dir = DEFAULT_DATA if DEFAULT_DATA.is_dir() else None
     run: Callable[[Path, ScenarioConfig, bool], None] = run_demo
     volume = VOLUME
+    if offline and keep_serving:
+        raise typer.BadParameter("--keep-serving needs the gateway: drop --offline")
     if not offline:
+        from functools import partial
+
         from distillguard.cli import demo_gateway  # imports this module: not at the top
 
-        run, volume = demo_gateway.run_gateway_demo, demo_gateway.VOLUME
+        gateway = partial(demo_gateway.run_gateway_demo, serve=keep_serving)
+        run, volume = gateway, demo_gateway.VOLUME
     try:
         config = ScenarioConfig(
             accounts=accounts, days=days, seed=seed, data_dir=data_dir, volume=volume

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from distillguard.cli.demo_report import (
     FlagPrinter,
     level_table,
     log_note,
+    print_console_login,
     printing_flags,
     store_note,
 )
@@ -147,10 +149,14 @@ def gateway_settings(folder: Path, reorder_window_s: float = 900.0, **more: Any)
     )
 
 
-def run_gateway_demo(folder: Path, config: ScenarioConfig, kept: bool = False) -> None:
+def run_gateway_demo(
+    folder: Path, config: ScenarioConfig, kept: bool = False, serve: bool = False
+) -> None:
     """Simulate, replay through a gateway, analyze its log, evaluate; print as the offline demo.
 
-    `kept`: the folder outlives the demo (--out), so its files may be pointed to.
+    `kept`: the folder outlives the demo (--out), so its files may be pointed to. `serve`:
+    then serve the gateway again on the same store, with a reviewer for the console, until
+    Ctrl-C (--keep-serving).
     """
     summary = simulate_traffic(folder, config)
     labels = read_labels(summary.labels_path)
@@ -206,6 +212,26 @@ def run_gateway_demo(folder: Path, config: ScenarioConfig, kept: bool = False) -
     print_evaluation(evaluation)
     (folder / "evaluation.json").write_bytes(evaluation.to_json())
     print_policy(folder, translated, store, app.state.enforcement)
+    if serve:
+        serve_until_interrupted(settings, store)
+
+
+def _forever() -> None:
+    while True:
+        time.sleep(3600)
+
+
+def serve_until_interrupted(
+    settings: Settings, store: Store, wait: Callable[[], None] = _forever
+) -> None:
+    """A fresh gateway on the demo's store (it restores the detector state the first one
+    saved), so the console shows the replay's cases, risks and levels."""
+    with BackgroundServer(build_app(settings, store=store)) as s:
+        print_console_login(console, s.url, store)
+        try:
+            wait()
+        except KeyboardInterrupt:
+            console.print("gateway stopped", highlight=False)
 
 
 def print_replay(

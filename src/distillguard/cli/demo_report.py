@@ -24,6 +24,7 @@ from distillguard.policy import BASE_LEVEL, Policy
 if TYPE_CHECKING:
     from distillguard.detect.engine import Analyzer
     from distillguard.evaluation.labels import Label
+    from distillguard.store import Store
 
 FLAGGED = "account flagged"  # the recorder's message (gateway/recorder.py)
 
@@ -129,3 +130,20 @@ def unverified_level(policy: Policy) -> str | None:
             if tests.keys() == {"verification"} and "none" in tests["verification"]:
                 return level.name
     return None
+
+
+def print_console_login(out: Console, url: str, store: Store) -> str:
+    """A reviewer with a random password, made for this demo, and where to sign in; the
+    reviewer's name is returned. The password is shown here once and kept only hashed."""
+    import secrets
+
+    name = f"demo-{secrets.token_hex(3)}"
+    password = secrets.token_urlsafe(15)
+    store.create_reviewer(name, "reviewer", password)
+    out.print(
+        f"review console: {url}/console/ (sign in as {name}, password {password}); "
+        "Ctrl-C stops the gateway",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return name

@@ -55,6 +55,7 @@ class Pages:
             Route("/logout", self.logout, methods=["POST"]),
             Route("/cases/{id}", self.case, methods=["GET"]),
             Route("/accounts/{id}", self.account, methods=["GET"]),
+            Route("/overview", self.overview, methods=["GET"]),
         ]
 
     def render(self, name: str, visitor: Visitor | None, status: int = 200, **ctx: Any) -> Response:
@@ -103,6 +104,11 @@ class Pages:
             states=[s.value for s in CaseStatus],
             link=_linker(q),
         )
+
+    async def overview(self, request: Request) -> Response:
+        visitor = await self._gate.visitor(request)
+        view = await asyncio.to_thread(self._views.overview)
+        return self.render("overview.j2", visitor, view=view)
 
     # -- a case, an account
     async def case(self, request: Request) -> Response:

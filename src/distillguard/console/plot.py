@@ -70,3 +70,45 @@ def risk_plot(
     )
     parts.append("</svg>")
     return Markup("".join(parts))  # built from numbers and escaped text only
+
+
+BAR_HEIGHT = 150
+
+
+def bar_plot(
+    labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], title: str
+) -> Markup:
+    """Bars per label, the series side by side (each series' name is its CSS class and its
+    legend); each bar's <title> says its label and value, for hovering."""
+    if not labels or not any(any(values) for _, values in series):
+        return Markup(f'<p class="muted">{escape(title)}: nothing yet.</p>')
+    top = max(max(values, default=0) for _, values in series) or 1
+    inner_w, inner_h = WIDTH - LEFT - RIGHT, BAR_HEIGHT - TOP - BOTTOM
+    group = inner_w / len(labels)
+    bar = max(group * 0.8 / len(series), 1.0)
+    parts = [
+        f'<svg class="bars" role="img" viewBox="0 0 {WIDTH} {BAR_HEIGHT}" width="{WIDTH}" '
+        f'height="{BAR_HEIGHT}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+        f'<text class="axis" x="2" y="{TOP + 8}">{top:g}</text>',
+        f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + inner_h}" '
+        f'y2="{TOP + inner_h}"/>',
+    ]
+    for k, (name, values) in enumerate(series):
+        for i, value in enumerate(values):
+            h = value / top * inner_h
+            x = LEFT + i * group + group * 0.1 + k * bar
+            parts.append(
+                f'<rect class="{escape(name)}" x="{x:.1f}" y="{TOP + inner_h - h:.1f}" '
+                f'width="{bar:.1f}" height="{h:.1f}"><title>{escape(labels[i])}: '
+                f"{value:g} {escape(name)}</title></rect>"
+            )
+        parts.append(
+            f'<text class="legend {escape(name)}" x="{WIDTH - RIGHT - 110 * (len(series) - k)}" '
+            f'y="{TOP + 8}">■ {escape(name)}</text>'
+        )
+    parts.append(
+        f'<text class="axis" x="{LEFT}" y="{BAR_HEIGHT - 6}">{escape(labels[0])}</text>'
+        f'<text class="axis end" x="{WIDTH - RIGHT}" y="{BAR_HEIGHT - 6}">'
+        f"{escape(labels[-1])}</text></svg>"
+    )
+    return Markup("".join(parts))  # built from numbers and escaped text only

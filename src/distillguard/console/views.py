@@ -9,7 +9,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from distillguard.console.plot import risk_plot
+from distillguard.console.overview import Overview, overview
+from distillguard.console.plot import bar_plot, risk_plot
 from distillguard.gateway.enforcement import Enforcement
 from distillguard.gateway.recorder import EventRecorder
 from distillguard.settings import Settings
@@ -46,6 +47,8 @@ class AccountView:
     history: tuple[AuditEntry, ...]
     samples: tuple[Sample, ...]
     policy_line: str
+    volume: Markup
+    volume_line: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,11 @@ class Views:
             tuple(reversed(history)),
             tuple(self._sample(t) for t in texts[-10:]),
             self.policy_line(account_id),
+            *self.volume(account_id),
         )
+
+    def overview(self) -> Overview:
+        return overview(self._store, self._recorder, self._enforcement)
 
     def detection(self, account_id: str) -> Detection | None:
         analyzer = self._recorder.analyzer
@@ -119,6 +126,29 @@ class Views:
                 reasons,
             )
 
+    def volume(self, account_id: str) -> tuple[Markup, str]:
+        """Requests by hour of day, and per active day: what the analyzer's usage detector
+        keeps (no calendar of days: that would cost memory per account per day)."""
+        analyzer = self._recorder.analyzer
+        if analyzer is None or account_id not in analyzer.tracks:
+            return Markup(""), "No requests scored since the detector state began."
+        with self._recorder.lock:
+            found = [d for d in analyzer.tracks[account_id].profile.detectors if d.name == "usage"]
+            if not found:
+                return Markup(""), "No usage recorded."
+            u: Any = found[0]
+            hours, n, days, first, last = list(u.hours), u.n, u.days, u.first_ts, u.last_ts
+        plot = bar_plot(
+            [f"{h:02d}:00 UTC" for h in range(24)],
+            [("requests", hours)],
+            "Requests by hour of day (UTC)",
+        )
+        line = (
+            f"{n:,} requests on {days} active day(s), {n / max(days, 1):,.0f} per active day; "
+            f"first {_day(first)}, last {_day(last)}."
+        )
+        return plot, line
+
     def threshold(self) -> float | None:
         analyzer = self._recorder.analyzer
         return analyzer.config.threshold if analyzer is not None else None
@@ -126,8 +156,10 @@ class Views:
     def policy_line(self, account_id: str) -> str:
         """The account's level, and in shadow mode what the policy would have done."""
         decision = self._enforcement.enforcer.decision(account_id)
-        if account_id in self._enforcement.allowed:
-            return "Dismissed by a reviewer: the policy leaves this account alone."
+        if self._enforcement.is_allowed(account_id):
+            until = self._enforcement.allowed.get(account_id)
+            when = "for good" if until is None else "until " + _day(until)
+            return f"Allowlisted by a reviewer {when}: the policy leaves this account alone."
         if decision.level == "none":
             return "Policy level: none (nothing restricted)."
         done = _effects(decision.effect, decision.denial is not None)
@@ -156,6 +188,12 @@ class Views:
     def _sample(self, text: str) -> Sample:
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
         return Sample(len(text), digest, text if self._show_prompts else None)
+
+
+def _day(ts: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _effects(effect: Any, denied: bool) -> str:

@@ -37,7 +37,7 @@ from distillguard.forensics.ledger_export import export_slice
 from distillguard.forensics.ledger_verify import verify_ledger
 from distillguard.forensics.signing import load_verifier, public_path
 from distillguard.settings import Settings
-from distillguard.store import Account, Case, Store
+from distillguard.store import Account, AuditEntry, Case, Store
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,6 +89,29 @@ def build_bundle(
             z.writestr(name, data)
         z.writestr("manifest.json", _json(manifest))
     return Bundle(out, digests, ledger["records"], len(cases), len(entries), len(watermark))
+
+
+def record_export(
+    store: Store,
+    bundle: Bundle,
+    data: bytes,
+    account_id: str,
+    author: str,
+    reason: str,
+    *,
+    via: str,
+) -> None:
+    """The export in the audit log: who took the account's evidence out, why, and the zip's
+    SHA-256, so a copy shown later can be matched to this export."""
+    detail = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "ledger_records": bundle.ledger_records,
+        "cases": bundle.cases,
+        "via": via,
+    }
+    store.record_audit(
+        [AuditEntry(time.time(), author, "evidence_export", account_id, reason, detail)]
+    )
 
 
 def _cases_of(store: Store, account_id: str) -> list[Case]:

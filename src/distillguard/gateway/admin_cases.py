@@ -98,7 +98,7 @@ class CaseApi:
         case = await asyncio.to_thread(
             self._store.dismiss_case, request.path_params["id"], author, reason
         )
-        self._enforcement.allowed.update(case.members)  # here at once; elsewhere within a minute
+        self._enforcement.allow(case.members)  # here at once; elsewhere within a minute
         return json_response(case_record(case))
 
     async def audit(self, request: Request) -> Response:

@@ -9,8 +9,9 @@ After each scored event (the recorder's worker thread): `Enforcer.observe` moves
 account's level; a move is written to the audit log, and an escalation into a level with
 `case = true` opens (or updates) a case for the account, and for its campaign when it is
 linked into one.
-Accounts a reviewer dismissed are left alone. Escalated levels are saved with the detector
-state, so a restart keeps them.
+Accounts a reviewer dismissed or allowlisted are left alone (an allowlisting until its
+end, on the wall clock: replayed event times must not end it early or late). Escalated
+levels are saved with the detector state, so a restart keeps them.
 
 Both sides change the levels (a first decision can create an account's state, an
 observation can evict another's), so the `Enforcer` takes its one lock in each of its public
@@ -23,7 +24,9 @@ import dataclasses
 import logging
 import math
 import threading
+import time
 from collections import OrderedDict, deque
+from collections.abc import Iterable
 from typing import Any
 
 from distillguard.detect.engine import Analyzer
@@ -92,7 +95,8 @@ class Enforcement:
         self.enforcer = Enforcer(self.policy)
         self.settings = settings
         self._store = store
-        self.allowed: set[str] = set()  # accounts reviewers dismissed as benign
+        # Accounts reviewers dismissed or allowlisted -> the allowlisting's end (None: never).
+        self.allowed: dict[str, float | None] = {}
         self._throttled: dict[tuple[str, float], Tier] = {}
         self._lock = threading.Lock()  # over _pending: the loop adds, the recorder takes
         self._introduced: set[str] = set()
@@ -106,7 +110,7 @@ class Enforcement:
         account = who.id
         if account not in self._introduced:
             self.introduce(who, tier, now)
-        if account in self.allowed:
+        if self.is_allowed(account):
             return Applied(self.enforcer.decision("", tier), body)
         decision = self.enforcer.decision(account, tier)
         if not decision.changes_anything:
@@ -153,7 +157,7 @@ class Enforcement:
     # -- off the hot path (the recorder's worker thread)
     def observe(self, event: Event, risk: float, analyzer: Analyzer, meta: dict[str, Any]) -> None:
         account = event.account
-        if account in self.allowed:
+        if self.is_allowed(account):
             return
         track = analyzer.tracks[account]
         cid = track.campaign
@@ -262,7 +266,18 @@ class Enforcement:
                 log.warning("level of %s not restored: %s", account, err)
         self.refresh_allowed()
 
+    # -- the allowlist (kept in the store: store.allowlist_account, dismiss_case)
+    def is_allowed(self, account: str) -> bool:
+        if account not in self.allowed:
+            return False
+        until = self.allowed[account]
+        return until is None or until > time.time()
+
+    def allow(self, accounts: Iterable[str], until: float | None = None) -> None:
+        """What the store was just told, here at once; elsewhere at the next refresh."""
+        self.allowed.update(dict.fromkeys(accounts, until))
+
     def refresh_allowed(self) -> None:
-        """Reviewers' dismissals, from the store (another replica or the CLI may have made them)."""
-        labels = self._store.review_labels()
-        self.allowed = {a for a, label in labels.items() if label == "benign"}
+        """Reviewers' dismissals and allowlistings, from the store (another replica or the CLI
+        may have made them); the ended ones are gone."""
+        self.allowed = self._store.allowlisted()

@@ -33,6 +33,7 @@ log = logging.getLogger("distillguard.gateway.events")
 
 _BATCH = 512
 _GATHER_S = 0.02  # how long events gather before a worker thread takes them
+_HOURS_KEPT = 168
 
 
 class EventRecorder:
@@ -60,6 +61,8 @@ class EventRecorder:
         # Each written event is also appended to the hash-chained, signed ledger.
         self.ledger = open_ledger(ledger) if ledger is not None and ledger.enabled else None
         self.flagged: set[str] = set()
+        # Accounts newly flagged per hour (of event time), the last week's: the console's overview.
+        self.flagged_hours: dict[int, int] = {}
         self.dropped = 0
         self.invalid = 0
         self._task: asyncio.Task[None] | None = None
@@ -164,10 +167,27 @@ class EventRecorder:
             self.enforcement.observe(parsed, score, self.analyzer, meta)
         if score >= self.analyzer.config.threshold and parsed.account not in self.flagged:
             self.flagged.add(parsed.account)
+            self._count_flag(parsed.ts)
             log.warning(
                 "account flagged",
                 extra={"account": parsed.account, "score": round(score, 3)},
             )
+
+    def _count_flag(self, ts: float) -> None:
+        hour = int(ts // 3600)
+        self.flagged_hours[hour] = self.flagged_hours.get(hour, 0) + 1
+        if len(self.flagged_hours) > _HOURS_KEPT:
+            del self.flagged_hours[min(self.flagged_hours)]
+
+    def health(self) -> dict[str, int]:
+        """Events waiting, held for reordering, dropped (queue full), late and invalid."""
+        return {
+            "queued": self._queue.qsize(),
+            "held": len(self._buffer),
+            "dropped": self.dropped,
+            "late": self._buffer.late,
+            "invalid": self.invalid,
+        }
 
     # -- detector state in the store
     def _restore(self) -> None:

@@ -17,11 +17,12 @@ from distillguard.errors import InvalidValueError
 from distillguard.store.cases import case_from_row
 from distillguard.store.guard import guarded
 from distillguard.store.records import Case, CaseStatus
-from distillguard.store.tables import accounts, cases
+from distillguard.store.tables import accounts, audit_log, cases
 
 SORTS = ("risk", "age", "tier")
 MAX_PER_PAGE = 200
 UNASSIGNED = "-"  # the assignee filter value for cases nobody has taken
+OPENED, CLOSED = ("case_opened",), ("case_confirmed", "case_dismissed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,34 @@ def _check(q: CaseQuery) -> None:
 
 class CaseQueueMixin:
     engine: Engine
+
+    @guarded
+    def newest_case_step(self) -> float | None:
+        """When a case was last opened or closed (the audit log's clock), or None."""
+        query = select(func.max(audit_log.c.at)).where(audit_log.c.action.in_(OPENED + CLOSED))
+        with self.engine.connect() as conn:
+            newest = conn.execute(query).scalar()
+        return None if newest is None else float(newest)
+
+    @guarded
+    def case_days(self, since: float) -> dict[int, tuple[int, int]]:
+        """Cases opened and closed (confirmed or dismissed) per UTC day (its number since the
+        epoch) from `since` on, read from the audit log, where each of these steps is kept."""
+        day = func.floor(audit_log.c.at / 86_400)
+        query = (
+            select(day, audit_log.c.action, func.count())
+            .where(audit_log.c.at >= since, audit_log.c.action.in_(OPENED + CLOSED))
+            .group_by(day, audit_log.c.action)
+        )
+        out: dict[int, tuple[int, int]] = {}
+        with self.engine.connect() as conn:
+            for d, action, n in conn.execute(query):
+                opened, closed = out.get(int(d), (0, 0))
+                if action in OPENED:
+                    out[int(d)] = (opened + n, closed)
+                else:
+                    out[int(d)] = (opened, closed + n)
+        return out
 
     @guarded
     def case_page(self, q: CaseQuery) -> CasePage:

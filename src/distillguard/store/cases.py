@@ -206,6 +206,47 @@ class CasesMixin:
             _note(conn, case_id, at, author, kind, text)
             _audit(conn, AuditEntry(at, author, f"case_{kind}", case_id, text))
 
+    # -- the allowlist: benign labels, some with an end
+    @guarded
+    def allowlist_account(
+        self, account_id: str, author: str, reason: str, until: float | None, via: str = "cli"
+    ) -> float | None:
+        """Label `account_id` benign until `until` (Unix seconds; None: for good), so the
+        policy leaves it alone; the audit log names `author` and keeps `reason`."""
+        checked("author", author)
+        checked("reason", reason, limit=LONG_CHARS, multiline=True)
+        if not reason.strip():
+            raise InvalidValueError("reason", reason, ["a sentence saying why"])
+        at = time.time()
+        if until is not None and until <= at:
+            raise InvalidValueError("until", str(until), ["a time in the future"])
+        with self.engine.begin() as conn:
+            if (
+                conn.execute(select(accounts.c.id).where(accounts.c.id == account_id)).first()
+                is None
+            ):
+                raise NotFoundError("account", account_id, "see `distillguard accounts list`")
+            conn.execute(delete(review_labels).where(review_labels.c.account == account_id))
+            conn.execute(
+                insert(review_labels).values(
+                    account=account_id, label="benign", at=at, author=author, expires_at=until
+                )
+            )
+            detail = {"until": until, "via": via}
+            _audit(conn, AuditEntry(at, author, "allowlist", account_id, reason, detail))
+        return until
+
+    @guarded
+    def allowlisted(self, now: float | None = None) -> dict[str, float | None]:
+        """Account -> the end of its allowlisting (None: for good), the ended ones left out."""
+        now = time.time() if now is None else now
+        t = review_labels.c
+        query = select(t.account, t.expires_at).where(
+            t.label == "benign", (t.expires_at.is_(None)) | (t.expires_at > now)
+        )
+        with self.engine.connect() as conn:
+            return {a: until for a, until in conn.execute(query)}
+
     # -- labels and audit log
     @guarded
     def review_labels(self) -> dict[str, str]:

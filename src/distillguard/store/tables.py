@@ -110,6 +110,7 @@ review_labels = Table(
     Column("case_id", String(32), nullable=True),
     Column("at", Float, nullable=False),
     Column("author", String(200), nullable=False),
+    Column("expires_at", Float, nullable=True),  # an allowlisting's end; NULL: for good
 )
 
 audit_log = Table(
@@ -123,6 +124,7 @@ audit_log = Table(
     Column("reason", Text, nullable=False),
     Column("detail", Text, nullable=False),  # JSON
     Index("ix_audit_log_subject", "subject"),
+    Index("ix_audit_log_action_at", "action", "at"),  # the overview's cases per day
 )
 
 # People who work the review queue in the console (store/reviewers.py).

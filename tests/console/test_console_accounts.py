@@ -1,0 +1,75 @@
+"""The console's account actions over real HTTP: allowlisting with an end, and the evidence
+bundle as a download; each needs a comment and is audited under the reviewer's name."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+import zipfile
+from collections.abc import Callable
+
+from console_harness import Console, Reviewer
+
+from distillguard.store import CaseQuery
+
+
+def _account(console: Console) -> str:
+    (row,) = console.store.case_page(CaseQuery()).rows
+    return row.subject
+
+
+def test_allowlist_for_some_days(console: Console, reviewer: Callable[..., Reviewer]) -> None:
+    r = reviewer()
+    r.sign_in("ana")
+    account = _account(console)
+    page = f"/console/accounts/{account}"
+    token = r.csrf(page)
+    for form, said in (
+        ({"comment": "evals"}, "days: is required"),
+        ({"comment": "evals", "days": "400"}, "days: 400 is not between 1 and 365"),
+        ({"comment": "evals", "days": "soon"}, "days: &#39;soon&#39; is not a whole number"),
+        ({"days": "7"}, "comment: is required"),
+    ):
+        got = r.post(page + "/allowlist", {"csrf": token, **form})
+        assert got.status_code == 400 and said in got.text, got.text[-300:]
+    done = r.post(page + "/allowlist", {"csrf": token, "days": "7", "comment": "a week of evals"})
+    assert done.status_code == 303 and done.headers["location"] == page
+    until = console.store.allowlisted()[account]
+    assert until is not None and abs(until - (time.time() + 7 * 86_400)) < 60
+    entry = console.store.audit_log(account)[-1]
+    assert (entry.actor, entry.action, entry.reason) == ("ana", "allowlist", "a week of evals")
+    assert "Allowlisted by a reviewer until" in r.get(page).text
+
+
+def test_download_the_evidence_bundle(console: Console, reviewer: Callable[..., Reviewer]) -> None:
+    r = reviewer()
+    r.sign_in("ana")
+    account = _account(console)
+    page = f"/console/accounts/{account}"
+    token = r.csrf(page)
+    assert r.post(page + "/evidence", {"csrf": token}).status_code == 400
+    got = r.post(page + "/evidence", {"csrf": token, "comment": "legal hold #12"})
+    assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+    assert got.headers["content-disposition"] == f'attachment; filename="evidence-{account}.zip"'
+    names = zipfile.ZipFile(io.BytesIO(got.content)).namelist()
+    assert {"manifest.json", "cases.json", "report.html"} <= set(names)
+    entry = console.store.audit_log(account)[-1]
+    assert (entry.actor, entry.action, entry.reason) == ("ana", "evidence_export", "legal hold #12")
+    assert entry.detail["sha256"] == hashlib.sha256(got.content).hexdigest()
+    missing = r.post("/console/accounts/acct_nope/evidence", {"csrf": token, "comment": "x"})
+    assert missing.status_code == 404
+
+
+def test_a_viewer_can_neither_allowlist_nor_export(
+    console: Console, reviewer: Callable[..., Reviewer]
+) -> None:
+    r = reviewer()
+    r.sign_in("vic")
+    page = f"/console/accounts/{_account(console)}"
+    token = r.csrf(page)
+    assert "/allowlist" not in r.get(page).text
+    for action, form in (("allowlist", {"days": "7"}), ("evidence", {})):
+        refused = r.post(f"{page}/{action}", {"csrf": token, "comment": "no", **form})
+        assert refused.status_code == 403
+    assert console.store.allowlisted() == {}
