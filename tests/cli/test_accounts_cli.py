@@ -49,8 +49,12 @@ def test_accounts_and_keys(env: dict[str, str]) -> None:
     key_id = keys.split()[0]
     assert _run(env, "keys", "revoke", key_id).strip() == f"revoked {key_id}"
     assert "revoked 20" in _run(env, "keys", "list", account)
-    _run(env, "accounts", "suspend", account)
+    _run(env, "accounts", "suspend", account, "--author", "ana", code=2)  # no reason: refused
+    _run(env, "accounts", "suspend", account, "--author", "ana", "--reason", "card fraud")
     assert "suspended" in _run(env, "accounts", "list")
+    _run(env, "accounts", "activate", account, "--author", "bo", "--reason", "chargeback won")
+    log = _run(env, "audit-log", "--subject", account)
+    assert "ana\tsuspend\t" in log and "card fraud" in log and "bo\tactivate\t" in log
 
 
 def test_errors_are_one_actionable_line(env: dict[str, str]) -> None:

@@ -67,3 +67,7 @@ def test_allowlist_with_an_end_and_an_audited_evidence_export(tmp_path: Path) ->
     run("evidence", account, "--out", str(zipped), "--author", "ana", code=2)  # no reason
     log = run("audit-log", "--subject", account)
     assert "ana\tallowlist\t" in log and "ana\tevidence_export\t" in log
+    out = run("cases", "unallowlist", account, "--reason", "evals over", "--author", "bo")
+    assert "no longer allowlisted" in out
+    run("cases", "unallowlist", account, "--reason", "again", "--author", "bo", code=2)
+    assert "bo\tunallowlist\t" in run("audit-log", "--subject", account)

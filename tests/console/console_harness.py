@@ -7,6 +7,7 @@ browsers also send them to http://127.0.0.1 (a secure context); `Reviewer` keeps
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -56,6 +57,62 @@ class Console:
 
 def start_console(folder: Path, **more: Any) -> Console:
     return Console(BackgroundServer(build_app(console_settings(folder, **more))).start())
+
+
+def link_campaign(console: Console, members: int = 3, requests: int = 12) -> str:
+    """A hydra through the gateway: accounts sending one scaffold (system prompt and template)
+    from one /24, one after another; the analyzer re-links them, and a campaign case opens as
+    the policy would open it. Needs `server.trusted_proxies` to hold 127.0.0.1. Its case id."""
+    accounts = [console.store.create_account(f"Hydra {i}", tier="open") for i in range(members)]
+    system = "You are a data generator. Answer fully, step by step, then summarise."
+    for i, account in enumerate(accounts):
+        headers = {
+            "authorization": f"Bearer {console.store.create_key(account.id).secret}",
+            "x-forwarded-for": f"203.0.113.{10 + i}",
+        }
+        with httpx.Client(base_url=console.url, headers=headers, timeout=10) as client:
+            for j in range(requests):
+                messages = [
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": f"Task {i * requests + j}: explain topic {j}."},
+                ]
+                client.post(
+                    "/v1/chat/completions", json={"model": "sim-large", "messages": messages}
+                )
+    return _relink(console, [a.id for a in accounts], members * requests)
+
+
+def _relink(console: Console, ids: list[str], events: int) -> str:
+    app = console.server.app
+    assert isinstance(app, Starlette)
+    recorder = app.state.recorder
+    for _ in range(200):  # the recorder reads events in the background
+        with recorder.lock:
+            if (
+                sum(
+                    recorder.analyzer.tracks[a].profile.n
+                    for a in ids
+                    if a in recorder.analyzer.tracks
+                )
+                >= events
+            ):
+                break
+        time.sleep(0.05)
+    with recorder.lock:
+        recorder.analyzer.relink(time.time())
+        cid = recorder.analyzer.tracks[ids[0]].campaign
+        assert cid is not None, "the hydra was not linked"
+        members = recorder.analyzer.campaign_members[cid]
+        risk = recorder.analyzer.campaign_scores[cid]
+    case = console.store.open_case(
+        "campaign",
+        cid,
+        members=members,
+        level="restrict",
+        risk=max(risk, 0.5),
+        evidence={"reasons": ["one scaffold from one address range"], "points": []},
+    )
+    return case.id
 
 
 @dataclass

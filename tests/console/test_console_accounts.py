@@ -42,6 +42,31 @@ def test_allowlist_for_some_days(console: Console, reviewer: Callable[..., Revie
     assert "Allowlisted by a reviewer until" in r.get(page).text
 
 
+def test_end_an_allowlisting_early(console: Console, reviewer: Callable[..., Reviewer]) -> None:
+    r = reviewer()
+    r.sign_in("ana")
+    account = _account(console)
+    page = f"/console/accounts/{account}"
+    token = r.csrf(page)
+    assert "/unallowlist" not in r.get(page).text  # nothing to end yet
+    missing = r.post(page + "/unallowlist", {"csrf": token, "comment": "not allowlisted"})
+    assert missing.status_code == 404
+    r.post(page + "/allowlist", {"csrf": token, "days": "7", "comment": "a week of evals"})
+    assert r.post(page + "/unallowlist", {"csrf": token}).status_code == 400  # no comment
+    done = r.post(page + "/unallowlist", {"csrf": token, "comment": "the evals ended early"})
+    assert done.status_code == 303 and done.headers["location"] == page
+    assert account not in console.store.allowlisted()
+    entry = console.store.audit_log(account)[-1]
+    assert (entry.actor, entry.action, entry.reason) == (
+        "ana",
+        "unallowlist",
+        "the evals ended early",
+    )
+    assert entry.detail == {"via": "console"}
+    shown = r.get(page).text
+    assert "Allowlisted by a reviewer" not in shown and "/allowlist" in shown
+
+
 def test_download_the_evidence_bundle(console: Console, reviewer: Callable[..., Reviewer]) -> None:
     r = reviewer()
     r.sign_in("ana")
@@ -69,7 +94,7 @@ def test_a_viewer_can_neither_allowlist_nor_export(
     page = f"/console/accounts/{_account(console)}"
     token = r.csrf(page)
     assert "/allowlist" not in r.get(page).text
-    for action, form in (("allowlist", {"days": "7"}), ("evidence", {})):
+    for action, form in (("allowlist", {"days": "7"}), ("unallowlist", {}), ("evidence", {})):
         refused = r.post(f"{page}/{action}", {"csrf": token, "comment": "no", **form})
         assert refused.status_code == 403
     assert console.store.allowlisted() == {}

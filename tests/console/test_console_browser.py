@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from console_harness import PASSWORD, XSS, Console, start_console
+from console_harness import PASSWORD, XSS, Console, link_campaign, start_console
 
 from distillguard.cli.demo_gateway import create_accounts, read_plan, replay
 from distillguard.evaluation import read_labels
@@ -70,10 +70,16 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     prober = console.store.create_account(f"Evil {XSS}", tier="open")
     secret = console.store.create_key(prober.id).secret
     _sweep(console, secret, plan.calls[-1].ts)
+    campaign = link_campaign(console)
     console.store.create_reviewer("ana", "reviewer", PASSWORD)
     console.store.create_reviewer("vic", "viewer", PASSWORD)
     keys = {ids[name]: key for name, key in secrets.items()}
-    yield {"console": console, "prober": prober.id, "keys": {**keys, prober.id: secret}}
+    yield {
+        "console": console,
+        "prober": prober.id,
+        "keys": {**keys, prober.id: secret},
+        "campaign": campaign,
+    }
     console.stop()
 
 
@@ -188,3 +194,16 @@ def test_allowlist_download_evidence_and_the_overview(day: dict[str, Any], brows
     assert info.value.suggested_filename == f"evidence-{day['prober']}.zip"
     actions = [(e.actor, e.action) for e in console.store.audit_log(day["prober"])]
     assert ("ana", "allowlist") in actions and ("ana", "evidence_export") in actions
+
+
+def test_the_campaign_page_draws_its_links(day: dict[str, Any], browser: Any) -> None:
+    console: Console = day["console"]
+    page = _sign_in(browser, console.url, "vic")
+    page.goto(f"{console.url}/console/cases/{day['campaign']}")
+    page.wait_for_selector("#links svg.graph")
+    assert page.locator("svg.graph line.edge").count() == 3
+    assert page.locator("#shared tbody tr").count() >= 2
+    assert page.locator("#timing svg.hours rect.heat").count() == 3 * 24
+    page.click("nav a:text('Audit log')")
+    page.wait_for_selector("table#audit")
+    assert page.locator("table#audit tbody tr").count() >= 1

@@ -63,6 +63,22 @@ def test_a_low_and_slow_network_is_linked_by_behaviour_alone(make_event) -> None
     assert set(linked[0].members) == members  # no peer is pulled in
     assert all(a.flagged for a in accounts if a.account in members)
     assert not any(a.flagged for a in accounts if a.account.startswith("peer"))
+    links = analyzer.campaign_links[linked[0].campaign]
+    assert links and {p.kind for p in links} == {"behaviour"}
+    assert {x for p in links for x in (p.a, p.b)} <= members
+
+
+def test_a_campaign_keeps_the_pairwise_links_that_join_it() -> None:
+    """Shared tokens are found pair by pair, though union-find stops testing joined pairs."""
+    from distillguard.detect.campaigns import LinkConfig, distinctive, link, shared_links
+
+    hydra = {f"h{i}": {"s1", "t9", f"n{i % 2}"} for i in range(4)}
+    prints = {**hydra, "solo": {"s2", "n0"}}
+    cfg = LinkConfig(min_df_cap=5)
+    kept = distinctive(prints, cfg)
+    links = shared_links(kept, link(prints, cfg)[0], cfg)
+    assert len(links) == 6  # every pair shares the template and system prompt
+    assert {p.tokens for p in links} == {("n0", "s1", "t9"), ("n1", "s1", "t9"), ("s1", "t9")}
 
 
 def test_a_restored_analyzer_goes_on_as_if_never_stopped(make_event) -> None:
@@ -92,3 +108,4 @@ def test_a_restored_analyzer_goes_on_as_if_never_stopped(make_event) -> None:
     assert got == expected
     assert second.results() == whole.results()
     assert any(c.members for c in second.results()[1])  # the campaign survived too
+    assert second.campaign_links == whole.campaign_links and whole.campaign_links

@@ -136,3 +136,22 @@ def test_oversized_text_in_an_event_is_cut_with_its_length_and_hash(
     assert f"{len(long)} chars" in stored
     assert hashlib.sha256(long.encode()).hexdigest() in stored
     assert len(stored) < 1200
+
+
+def test_a_body_nested_too_deep_is_a_400_and_does_not_poison_the_log(
+    start_gateway: Callable[..., Gateway],
+) -> None:
+    gw = start_gateway()
+    deep: object = {"type": "string"}
+    for _ in range(300):
+        deep = {"type": "object", "properties": {"p": deep}}
+    tools = [{"type": "function", "function": {"name": "f", "parameters": deep}}]
+    raw = httpx.post(
+        gw.url + "/v1/chat/completions",
+        json={"model": "sim-large", "messages": ASK, "tools": tools},
+        headers={"authorization": f"Bearer {gw.secret}"},
+    )
+    assert raw.status_code == 400 and "nested too deeply" in raw.json()["error"]["message"]
+    answered = gw.client().chat.completions.create(model="sim-large", messages=ASK)
+    assert answered.choices[0].message.content
+    assert [e["status"] for e in _events(gw)] == [400, 200]

@@ -74,21 +74,27 @@ def list_accounts(config: Path | None = CONFIG) -> None:
 
 @accounts_app.command("suspend")
 def suspend(
-    account_id: str = typer.Argument(..., metavar="ID"), config: Path | None = CONFIG
+    account_id: str = typer.Argument(..., metavar="ID"),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the audit log)."),
+    author: str = typer.Option(..., "--author", help="Who decides (kept in the audit log)."),
+    config: Path | None = CONFIG,
 ) -> None:
-    """Suspend an account: its keys get 403 until it is activated again."""
+    """Suspend an account: its keys get 403 until it is activated again. Audited."""
     with opened(config) as store:
-        store.set_status(account_id, AccountStatus.SUSPENDED)
+        store.change_status(account_id, AccountStatus.SUSPENDED, author, reason)
     typer.echo(f"suspended {account_id}")
 
 
 @accounts_app.command("activate")
 def activate(
-    account_id: str = typer.Argument(..., metavar="ID"), config: Path | None = CONFIG
+    account_id: str = typer.Argument(..., metavar="ID"),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the audit log)."),
+    author: str = typer.Option(..., "--author", help="Who decides (kept in the audit log)."),
+    config: Path | None = CONFIG,
 ) -> None:
-    """Lift a suspension."""
+    """Lift a suspension. Audited."""
     with opened(config) as store:
-        store.set_status(account_id, AccountStatus.ACTIVE)
+        store.change_status(account_id, AccountStatus.ACTIVE, author, reason)
     typer.echo(f"activated {account_id}")
 
 

@@ -1,4 +1,5 @@
-"""`distillguard cases list|show|assign|comment|confirm|dismiss|allowlist` and `audit-log`.
+"""`distillguard cases list|show|assign|comment|confirm|dismiss|allowlist|unallowlist`, and
+`audit-log`.
 
 The review queue from the command line, on the store every command reads (`--config`, or
 `DISTILLGUARD_DATABASE_URL`). Each decision names its author; the case's notes and the audit
@@ -137,6 +138,20 @@ def allowlist(
         until = store.allowlist_account(account, author, reason, time.time() + days * 86_400)
     assert until is not None
     typer.echo(f"{account} allowlisted until {_when(until)} UTC")
+
+
+@cases_app.command("unallowlist")
+def unallowlist(
+    account: str = typer.Argument(..., metavar="ACCOUNT"),
+    reason: str = typer.Option(..., "--reason", help="Why the policy should weigh it again."),
+    author: str = AUTHOR,
+    config: Path | None = CONFIG,
+) -> None:
+    """End an account's allowlisting (or a dismissal's benign label) now; gateways weigh it
+    again within a minute."""
+    with opened(config) as store:
+        store.end_allowlist(account, author, reason)
+    typer.echo(f"{account} no longer allowlisted")
 
 
 def audit_log(

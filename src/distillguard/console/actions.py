@@ -4,8 +4,9 @@ comment, and is written to the audit log under the reviewer's name.
 They call the same store methods as `distillguard cases ...` and `/admin/cases`, and tell the
 gateway what changed as the admin API does: a confirmation or suspension forgets cached keys
 (so a suspended account's next call is refused at once), a dismissal allowlists the members,
-an allowlisting lets one account alone until its end. The evidence bundle is the one
-`distillguard evidence` writes, sent as a download, and its export is audited too.
+an allowlisting lets one account alone until its end (or until a reviewer ends it early).
+The evidence bundle is the one `distillguard evidence` writes, sent as a download, and its
+export is audited too.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from distillguard.forensics.evidence import build_bundle, record_export
 from distillguard.gateway.auth import Authenticator
 from distillguard.gateway.enforcement import Enforcement
 from distillguard.settings import Settings
-from distillguard.store import AccountStatus, AuditEntry, Store
+from distillguard.store import AccountStatus, Store
 
 # An action answers with the page to go back to, or with a response of its own (a download).
 Action = Callable[[Visitor, str, forms.FormData, str], Awaitable[str | Response]]
@@ -64,6 +65,7 @@ class Actions:
             "suspend": self.suspend,
             "activate": self.activate,
             "allowlist": self.allowlist,
+            "unallowlist": self.unallowlist,
             "evidence": self.evidence,
         }
         return [
@@ -127,14 +129,8 @@ class Actions:
     async def _set_status(
         self, v: Visitor, account_id: str, status: AccountStatus, comment: str
     ) -> str:
-        action = "suspend" if status is AccountStatus.SUSPENDED else "activate"
-
-        def change() -> None:
-            self._store.set_status(account_id, status)
-            entry = AuditEntry(time.time(), v.name, action, account_id, comment, {"via": "console"})
-            self._store.record_audit([entry])
-
-        await asyncio.to_thread(change)
+        store = self._store
+        await asyncio.to_thread(store.change_status, account_id, status, v.name, comment, "console")
         self._auth.forget()  # this replica at once; the others within auth.cache_ttl_s
         return f"/accounts/{account_id}"
 
@@ -149,6 +145,13 @@ class Actions:
             store.allowlist_account, account_id, v.name, comment, until, "console"
         )
         self._enforcement.allow([account_id], until)  # here at once; elsewhere within a minute
+        return f"/accounts/{account_id}"
+
+    async def unallowlist(
+        self, v: Visitor, account_id: str, form: forms.FormData, comment: str
+    ) -> str:
+        await asyncio.to_thread(self._store.end_allowlist, account_id, v.name, comment, "console")
+        self._enforcement.disallow([account_id])  # here at once; elsewhere within a minute
         return f"/accounts/{account_id}"
 
     async def evidence(

@@ -29,6 +29,8 @@ from distillguard.store import CaseQuery, CaseStatus, Store
 from distillguard.store.case_queue import MAX_PER_PAGE, SORTS
 from distillguard.store.reviewers import LoginRejectedError
 
+AUDIT_PER_PAGE = 50
+
 
 class Pages:
     def __init__(
@@ -56,6 +58,7 @@ class Pages:
             Route("/cases/{id}", self.case, methods=["GET"]),
             Route("/accounts/{id}", self.account, methods=["GET"]),
             Route("/overview", self.overview, methods=["GET"]),
+            Route("/audit", self.audit, methods=["GET"]),
         ]
 
     def render(self, name: str, visitor: Visitor | None, status: int = 200, **ctx: Any) -> Response:
@@ -109,6 +112,25 @@ class Pages:
         visitor = await self._gate.visitor(request)
         view = await asyncio.to_thread(self._views.overview)
         return self.render("overview.j2", visitor, view=view)
+
+    async def audit(self, request: Request) -> Response:
+        """`distillguard audit-log [--subject ID]`, newest first, a page at a time."""
+        visitor = await self._gate.visitor(request)
+        params = request.query_params
+        subject = forms.optional(params, "subject")
+        page = forms.whole(params, "page", 1, 1, 1_000_000)
+        skip = (page - 1) * AUDIT_PER_PAGE
+        # One more than a page says whether there is a next one, without counting them all.
+        found = await asyncio.to_thread(self._store.audit_log, subject, AUDIT_PER_PAGE + 1, skip)
+        entries = list(reversed(found))
+        return self.render(
+            "audit.j2",
+            visitor,
+            entries=entries[:AUDIT_PER_PAGE],
+            more=len(entries) > AUDIT_PER_PAGE,
+            subject=subject or "",
+            page=page,
+        )
 
     # -- a case, an account
     async def case(self, request: Request) -> Response:

@@ -9,8 +9,19 @@ from typing import Any
 
 from markupsafe import Markup
 
+from distillguard.console.campaign import (
+    CampaignView,
+    MemberRow,
+    graph,
+    hours_plot,
+    link_rows,
+    shared_tokens,
+    timing_line,
+)
 from distillguard.console.overview import Overview, overview
 from distillguard.console.plot import bar_plot, risk_plot
+from distillguard.detect.campaigns import PairLink
+from distillguard.errors import NotFoundError
 from distillguard.gateway.enforcement import Enforcement
 from distillguard.gateway.recorder import EventRecorder
 from distillguard.settings import Settings
@@ -49,24 +60,7 @@ class AccountView:
     policy_line: str
     volume: Markup
     volume_line: str
-
-
-@dataclass(frozen=True, slots=True)
-class MemberRow:
-    id: str
-    name: str
-    status: str
-    risk: float | None
-    level: str
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignView:
-    campaign: str
-    risk: float | None
-    reasons: tuple[str, ...]
-    members: tuple[MemberRow, ...]
-    graph: Markup
+    allowed: bool = False  # allowlisted, or dismissed as benign: a reviewer may end it early
 
 
 class Views:
@@ -105,6 +99,7 @@ class Views:
             tuple(self._sample(t) for t in texts[-10:]),
             self.policy_line(account_id),
             *self.volume(account_id),
+            allowed=self._enforcement.is_allowed(account_id),
         )
 
     def overview(self) -> Overview:
@@ -170,20 +165,35 @@ class Views:
     def campaign(self, case: Case) -> CampaignView:
         analyzer = self._recorder.analyzer
         risk, reasons = case.risk, tuple(case.evidence.get("reasons", []))
-        if analyzer is not None and case.subject in analyzer.campaign_members:
+        links: tuple[PairLink, ...] = ()
+        hours: dict[str, tuple[int, ...]] = {}
+        if analyzer is not None:
             with self._recorder.lock:
                 risk = analyzer.campaign_scores.get(case.subject, risk)
-        rows = []
-        for member in case.members:
-            try:
-                account = self._store.get_account(member)
-                name, status = account.name, account.status.value
-            except Exception:  # a member the store no longer has: still listed
-                name, status = "?", "?"
-            found = self.detection(member)
-            level = self._enforcement.enforcer.decision(member).level
-            rows.append(MemberRow(member, name, status, found.risk if found else None, level))
-        return CampaignView(case.subject, risk, reasons, tuple(rows), _graph(case.subject, rows))
+                links = analyzer.campaign_links.get(case.subject, ())
+                hours = {m: _hours(analyzer, m) for m in case.members}
+        rows = [self._member(m, hours.get(m, ())) for m in case.members]
+        return CampaignView(
+            case.subject,
+            risk,
+            reasons,
+            tuple(rows),
+            link_rows(links),
+            shared_tokens(links),
+            graph(case.subject, rows, links),
+            hours_plot(rows),
+            timing_line(rows),
+        )
+
+    def _member(self, member: str, hours: tuple[int, ...]) -> MemberRow:
+        try:
+            account = self._store.get_account(member)
+            name, status = account.name, account.status.value
+        except NotFoundError:  # a member the store no longer has: still listed
+            name, status = "?", "?"
+        found = self.detection(member)
+        level = self._enforcement.enforcer.decision(member).level
+        return MemberRow(member, name, status, found.risk if found else None, level, hours)
 
     def _sample(self, text: str) -> Sample:
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -217,27 +227,8 @@ def _effects(effect: Any, denied: bool) -> str:
     return ", ".join(said) or "changed nothing"
 
 
-def _graph(campaign: str, rows: list[MemberRow]) -> Markup:
-    """The campaign at the centre, its members around it: who is linked, and how risky."""
-    import math
-
-    from markupsafe import escape
-
-    size, centre, radius = 320, 160, 120
-    parts = [
-        f'<svg class="graph" role="img" viewBox="0 0 {size} {size}" width="{size}" '
-        f'height="{size}" xmlns="http://www.w3.org/2000/svg"><title>Links of {escape(campaign)}'
-        "</title>"
-    ]
-    n = max(len(rows), 1)
-    for i, row in enumerate(rows):
-        angle = 2 * math.pi * i / n
-        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
-        r = 4 + 10 * (row.risk or 0.0)
-        parts.append(
-            f'<line class="link" x1="{centre}" y1="{centre}" x2="{x:.1f}" y2="{y:.1f}"/>'
-            f'<circle class="member" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}"/>'
-            f'<text class="axis" x="{x + r + 2:.1f}" y="{y + 4:.1f}">{escape(row.name[:16])}</text>'
-        )
-    parts.append(f'<circle class="hub" cx="{centre}" cy="{centre}" r="8"/></svg>')
-    return Markup("".join(parts))  # numbers and escaped text only
+def _hours(analyzer: Any, account: str) -> tuple[int, ...]:
+    """An account's requests by hour of day, as its usage detector keeps them (call locked)."""
+    track = analyzer.tracks.get(account)
+    found = [d for d in track.profile.detectors if d.name == "usage"] if track else []
+    return tuple(int(n) for n in getattr(found[0], "hours", ())) if found else ()

@@ -76,9 +76,18 @@ def link(fingerprints: Mapping[str, set[str]], config: LinkConfig | None = None)
     [['h0', 'h1', 'h2', 'h3']]
     """
     cfg = config or LinkConfig()
+    return link_distinctive(distinctive(fingerprints, cfg), cfg)
+
+
+def distinctive(fingerprints: Mapping[str, set[str]], config: LinkConfig) -> dict[str, set[str]]:
+    """Each account's tokens that at least two, and at most the generic cap of, accounts hold."""
     df = Counter(t for tokens in fingerprints.values() for t in tokens)
-    cap = max(cfg.min_df_cap, cfg.max_df * len(fingerprints))
-    kept = {a: {t for t in toks if 2 <= df[t] <= cap} for a, toks in fingerprints.items()}
+    cap = max(config.min_df_cap, config.max_df * len(fingerprints))
+    return {a: {t for t in toks if 2 <= df[t] <= cap} for a, toks in fingerprints.items()}
+
+
+def link_distinctive(kept: Mapping[str, set[str]], cfg: LinkConfig) -> list[list[str]]:
+    """`link` on tokens `distinctive` already kept."""
     holders: dict[str, list[str]] = defaultdict(list)
     for account in sorted(kept):
         for token in kept[account]:
@@ -99,6 +108,37 @@ def link(fingerprints: Mapping[str, set[str]], config: LinkConfig | None = None)
     return sorted(
         (sorted(g) for g in groups.values() if len(g) >= cfg.min_members), key=lambda g: g[0]
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PairLink:
+    """Why two members of a campaign are linked: `kind` is "shared" (fingerprint tokens,
+    each kind-prefixed as in `AccountProfile.fingerprint`) or "behaviour"."""
+
+    a: str
+    b: str
+    kind: str
+    tokens: tuple[str, ...] = ()
+
+
+def shared_links(
+    kept: Mapping[str, set[str]], members: Sequence[str], cfg: LinkConfig
+) -> list[PairLink]:
+    """The pairs among `members` that `link` joins, each with the tokens they share.
+
+    `link` stops testing a pair once union-find has joined it some other way, so the
+    pairwise links are found again here, for a campaign's members only (quadratic in them).
+
+    >>> kept = {"a": {"s1", "n1"}, "b": {"s1", "n1"}, "c": {"s1", "n2"}}
+    >>> [(p.a, p.b, p.tokens) for p in shared_links(kept, ["a", "b", "c"], LinkConfig())]
+    [('a', 'b', ('n1', 's1'))]
+    """
+    links = []
+    for a, b in combinations(sorted(members), 2):
+        ta, tb = kept.get(a, set()), kept.get(b, set())
+        if _linked(ta, tb, cfg.min_content_jaccard):
+            links.append(PairLink(a, b, "shared", tuple(sorted(ta & tb))))
+    return links
 
 
 def cohesion(profiles: Sequence[ContentShares], prints: Sequence[set[str]]) -> float:

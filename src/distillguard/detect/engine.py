@@ -27,9 +27,17 @@ from typing import Any
 
 from distillguard.detect import behaviour
 from distillguard.detect.base import Detector
-from distillguard.detect.campaigns import LinkConfig, campaign_id, link
+from distillguard.detect.campaigns import (
+    LinkConfig,
+    PairLink,
+    campaign_id,
+    distinctive,
+    link_distinctive,
+    shared_links,
+)
+from distillguard.detect.detectors.usage import UsageDetector
 from distillguard.detect.features import extract
-from distillguard.detect.linking import BehaviourLinkConfig, behaviour_links
+from distillguard.detect.linking import BehaviourLinkConfig, behaviour_links, behaviour_pairs
 from distillguard.detect.popularity import PromptOwners
 from distillguard.detect.population import MIN_PEERS, Population
 from distillguard.detect.profile import AccountProfile, default_detectors
@@ -102,6 +110,8 @@ class _Track:
 
 # The key of the analyzer's own state among the per-account ones.
 CAMPAIGNS = "#campaigns"
+# A campaign's pairwise links are kept among its first members only: at most 276 pairs each.
+MAX_LINKED_MEMBERS = 24
 _TRACK_FIELDS = ("max_score", "first_flag", "campaign", "linked_runs", "score", "over")
 
 
@@ -128,6 +138,7 @@ class Analyzer:
         self.campaign_scores: dict[str, float] = {}
         self.campaign_members: dict[str, list[str]] = {}
         self.campaign_first_ts: dict[str, float] = {}
+        self.campaign_links: dict[str, tuple[PairLink, ...]] = {}  # as of the last re-linking
         self.next_link_ts: float | None = None
         self.events = 0
         self.rankable = 0  # accounts with enough requests to be ranked
@@ -223,22 +234,23 @@ class Analyzer:
         eligible = {
             a: t for a, t in self.tracks.items() if t.profile.n >= self.config.link_min_requests
         }
-        groups = link({a: t.profile.fingerprint() for a, t in eligible.items()}, self.config.link)
+        kept = distinctive(
+            {a: t.profile.fingerprint() for a, t in eligible.items()}, self.config.link
+        )
+        groups = link_distinctive(kept, self.config.link)
+        usages: dict[str, UsageDetector] = {}
         if self.config.scorer == "population":
-            usages = {a: usage_of(t.profile.detectors) for a, t in eligible.items()}
+            found = {a: usage_of(t.profile.detectors) for a, t in eligible.items()}
+            usages = {a: u for a, u in found.items() if u is not None}
             groups = _merge_groups(
-                groups,
-                behaviour_links(
-                    {a: u for a, u in usages.items() if u is not None},
-                    self.population,
-                    self.config.behaviour_link,
-                ),
+                groups, behaviour_links(usages, self.population, self.config.behaviour_link)
             )
         previous = {a for a, t in self.tracks.items() if t.campaign is not None}
         for track in self.tracks.values():
             track.campaign = None
         self.campaign_scores.clear()
         self.campaign_members.clear()
+        self.campaign_links.clear()
         for members in groups:
             cid = campaign_id(members)
             profiles = [self.tracks[a].profile for a in members]
@@ -246,6 +258,7 @@ class Analyzer:
             self.campaign_scores[cid] = campaign_risk(merged, self.population)
             self.campaign_members[cid] = members
             self.campaign_first_ts.setdefault(cid, now)
+            self.campaign_links[cid] = self._pair_links(members, kept, usages)
             for a in members:
                 track = self.tracks[a]
                 track.campaign = cid
@@ -260,6 +273,17 @@ class Analyzer:
             c: t for c, t in self.campaign_first_ts.items() if c in self.campaign_members
         }
 
+    def _pair_links(
+        self, members: list[str], kept: dict[str, set[str]], usages: dict[str, UsageDetector]
+    ) -> tuple[PairLink, ...]:
+        """Which of a campaign's first members are linked to which, and by what."""
+        drawn = members[:MAX_LINKED_MEMBERS]
+        links = shared_links(kept, drawn, self.config.link)
+        near = {a: usages[a] for a in drawn if a in usages}
+        pairs = behaviour_pairs(near, self.population, self.config.behaviour_link)
+        links.extend(PairLink(a, b, "behaviour") for a, b in pairs)
+        return tuple(links)
+
     # -- persistence: a restarted gateway goes on where it stopped
     def take_changes(self) -> dict[str, dict[str, Any]]:
         """JSON-able states of the accounts changed since the last call, and `CAMPAIGNS`."""
@@ -271,6 +295,7 @@ class Analyzer:
                 "scores": self.campaign_scores,
                 "members": self.campaign_members,
                 "first_ts": self.campaign_first_ts,
+                "links": {c: [_link_state(p) for p in ps] for c, ps in self.campaign_links.items()},
                 "population": self.population.to_state(),
                 "owners": self.owners.to_state(),
                 "rankable": self.rankable,
@@ -289,6 +314,8 @@ class Analyzer:
             self.campaign_scores = dict(shared["scores"])
             self.campaign_members = {c: list(m) for c, m in shared["members"].items()}
             self.campaign_first_ts = dict(shared["first_ts"])
+            saved = shared.get("links", {})  # states saved before links were kept have none
+            self.campaign_links = {c: tuple(PairLink(*p) for p in ps) for c, ps in saved.items()}
             if "population" in shared:
                 self.population = Population.from_state(shared["population"])
             if "owners" in shared:
@@ -337,6 +364,10 @@ class Analyzer:
             peak=round(t.max_score, 6),
             evidence=dict(a.evidence),
         )
+
+
+def _link_state(p: PairLink) -> list[Any]:
+    return [p.a, p.b, p.kind, list(p.tokens)]
 
 
 def _merge_groups(*sources: list[list[str]]) -> list[list[str]]:

@@ -40,6 +40,9 @@ class BehaviourLinkConfig:
     same_setup: bool = True  # link only accounts whose dominant sampling set-up is one
 
 
+Row = tuple[str, tuple[float, ...]]  # an account and its core percentiles
+
+
 def behaviour_links(
     usages: Mapping[str, UsageDetector],
     population: Population,
@@ -47,7 +50,32 @@ def behaviour_links(
 ) -> list[list[str]]:
     """Groups of at least `min_members` accounts with one set-up and one behaviour region."""
     cfg = config or BehaviourLinkConfig()
-    buckets: dict[tuple[str, int], list[tuple[str, tuple[float, ...]]]] = defaultdict(list)
+    groups: list[list[str]] = []
+    for bucket in _buckets(usages, population, cfg):
+        groups.extend(_close_groups(bucket[: cfg.max_bucket], cfg.max_distance))
+    return sorted((g for g in groups if len(g) >= cfg.min_members), key=lambda g: g[0])
+
+
+def behaviour_pairs(
+    usages: Mapping[str, UsageDetector],
+    population: Population,
+    config: BehaviourLinkConfig | None = None,
+) -> list[tuple[str, str]]:
+    """The pairs `behaviour_links` joins directly (one set-up, within `max_distance` on every
+    core statistic): call it with one campaign's members, as it is quadratic in them."""
+    cfg = config or BehaviourLinkConfig()
+    pairs: list[tuple[str, str]] = []
+    for rows in _buckets(usages, population, cfg):
+        for i, (a, va) in enumerate(rows):
+            pairs.extend((a, b) for b, vb in rows[i + 1 :] if _close(va, vb, cfg.max_distance))
+    return sorted(pairs)
+
+
+def _buckets(
+    usages: Mapping[str, UsageDetector], population: Population, cfg: BehaviourLinkConfig
+) -> list[list[Row]]:
+    """The linkable accounts, by behaviour segment and dominant sampling set-up."""
+    buckets: dict[tuple[str, int], list[Row]] = defaultdict(list)
     for account in sorted(usages):
         usage = usages[account]
         if usage.n < behaviour.MIN_REQUESTS:
@@ -62,19 +90,20 @@ def behaviour_links(
             continue
         core = tuple(pcts[i] for i in _CORE_INDEX)
         buckets[(ranks.segment, setup)].append((account, core))
-    groups: list[list[str]] = []
-    for bucket in buckets.values():
-        groups.extend(_close_groups(bucket[: cfg.max_bucket], cfg.max_distance))
-    return sorted((g for g in groups if len(g) >= cfg.min_members), key=lambda g: g[0])
+    return list(buckets.values())
 
 
-def _close_groups(rows: list[tuple[str, tuple[float, ...]]], distance: float) -> list[list[str]]:
+def _close(va: tuple[float, ...], vb: tuple[float, ...], distance: float) -> bool:
+    return max(abs(x - y) for x, y in zip(va, vb, strict=True)) <= distance
+
+
+def _close_groups(rows: list[Row], distance: float) -> list[list[str]]:
     """Single-linkage groups of rows within `distance` on every coordinate."""
     uf = UnionFind()
     for i, (a, va) in enumerate(rows):
         uf.find(a)
         for b, vb in rows[i + 1 :]:
-            if max(abs(x - y) for x, y in zip(va, vb, strict=True)) <= distance:
+            if _close(va, vb, distance):
                 uf.union(a, b)
     groups: dict[str, list[str]] = defaultdict(list)
     for a, _ in rows:

@@ -93,6 +93,12 @@ def _decoded(raw: bytes) -> dict[str, Any]:
         raise bad_request(f"The body is not valid JSON ({err}).", None, "invalid_json") from None
     if not isinstance(body, dict):
         raise bad_request("The body must be a JSON object.", None, "invalid_json")
+    try:  # orjson reads 1,024 levels but writes 255: the upstream call and the event need both
+        orjson.dumps(body)
+    except TypeError:
+        raise bad_request(
+            "The body is nested too deeply (more than 255 levels).", None, "invalid_json"
+        ) from None
     return body
 
 

@@ -10,6 +10,7 @@ oversized string cut (`events.clip`).
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,13 +47,42 @@ class Call:
     body_bytes: bytes | None = None  # a body refused as unreadable, kept only as a digest
 
 
+_CAPS = ("max_tokens", "max_completion_tokens")
+_LAST_TS = 253_402_300_799.0  # 9999-12-31T23:59:59Z, the last time an event can carry
+
+
+def arrival_time(given: str, header: str) -> float:
+    """A replay's event time from its header: finite Unix seconds an event can carry."""
+    try:
+        ts = float(given)
+    except ValueError:
+        ts = math.nan
+    if not (math.isfinite(ts) and 0 <= ts <= _LAST_TS):
+        raise ApiError(
+            400,
+            f"{header} must be Unix seconds from 0 to {_LAST_TS:.0f}, got {given[:40]!r}.",
+            param=header,
+        )
+    return ts
+
+
+def answers(body: dict[str, Any]) -> int:
+    """How many answers a request asks for: `n` (or `best_of`, which is generated whole) for
+    each prompt of a completions request's list."""
+    prompt = body.get("prompt")
+    prompts = len(prompt) if isinstance(prompt, list) else 1
+    return max(1, prompts) * max(body.get("n") or 1, body.get("best_of") or 1)
+
+
 def reservation(body: dict[str, Any], tier: Tier, default_cap: int) -> tuple[int, int]:
     """(answer cap per choice, tokens to reserve), or a 400 if the request can never fit.
 
-    `default_cap` holds a request that names no `max_tokens` (bodies.py has already refused
-    one that names more than its tier allows)."""
-    n = body.get("n") or 1
-    asked = body.get("max_completion_tokens") or body.get("max_tokens")
+    `body` is what goes upstream (after the policy), `tier` the limits the call is admitted
+    under (after any throttle); `default_cap` holds a request that names no cap. Both cap
+    fields count: an upstream may honour either, so the larger is the one to reserve."""
+    n = answers(body)
+    named = [v for v in (body.get(k) for k in _CAPS) if isinstance(v, int) and v > 0]
+    asked = max(named) if named else None
     prompt = count_tokens(prompt_text(body))
     cap = asked or default_cap
     budgets = [b for b in (tier.tokens_per_min, tier.daily_tokens) if b]
@@ -75,10 +105,14 @@ def reservation(body: dict[str, Any], tier: Tier, default_cap: int) -> tuple[int
 
 
 def capped(body: dict[str, Any], cap: int) -> dict[str, Any]:
-    """`body` as it goes upstream: with `max_tokens` set to `cap` when it names no cap."""
-    if body.get("max_completion_tokens") or body.get("max_tokens"):
+    """`body` as it goes upstream: every cap it names at most `cap`, and `max_tokens` = `cap`
+    when it names none, so that no answer outgrows what was reserved for it."""
+    named = {k: body[k] for k in _CAPS if body.get(k)}
+    if not named:
+        return {**body, "max_tokens": cap}
+    if all(isinstance(v, int) and v <= cap for v in named.values()):
         return body
-    return {**body, "max_tokens": cap}
+    return {**body, **{k: cap for k in named}}
 
 
 def refused_request(raw: bytes, endpoint: Endpoint) -> dict[str, Any]:

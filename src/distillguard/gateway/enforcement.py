@@ -277,6 +277,11 @@ class Enforcement:
         """What the store was just told, here at once; elsewhere at the next refresh."""
         self.allowed.update(dict.fromkeys(accounts, until))
 
+    def disallow(self, accounts: Iterable[str]) -> None:
+        """An allowlisting the store just ended, here at once; elsewhere at the next refresh."""
+        for account in accounts:
+            self.allowed.pop(account, None)
+
     def refresh_allowed(self) -> None:
         """Reviewers' dismissals and allowlistings, from the store (another replica or the CLI
         may have made them); the ended ones are gone."""

@@ -17,15 +17,24 @@ from typing import Any
 
 import orjson
 from starlette.background import BackgroundTask
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
 from distillguard.errors import UpstreamError, UpstreamTimeoutError
+from distillguard.gateway import deadlines
 from distillguard.gateway.api_errors import ApiError, rate_limited
 from distillguard.gateway.auth import Authenticator
 from distillguard.gateway.bodies import RequestLimits, parse_body
-from distillguard.gateway.calls import Call, capped, event_of, refused_request, reservation
+from distillguard.gateway.calls import (
+    Call,
+    arrival_time,
+    capped,
+    event_of,
+    refused_request,
+    reservation,
+)
 from distillguard.gateway.client_ip import ClientAddress
+from distillguard.gateway.deadlines import total_timeout
 from distillguard.gateway.enforcement import Enforcement
 from distillguard.gateway.limits import RateLimiter
 from distillguard.gateway.metrics import GatewayMetrics
@@ -88,14 +97,7 @@ class Proxy:
         if self.settings.events.trust_event_time:
             given = request.headers.get(EVENT_TIME_HEADER)
             if given is not None:
-                try:
-                    return float(given)
-                except ValueError:
-                    raise ApiError(
-                        400,
-                        f"{EVENT_TIME_HEADER} must be Unix seconds, got {given[:40]!r}.",
-                        param=EVENT_TIME_HEADER,
-                    ) from None
+                return arrival_time(given, EVENT_TIME_HEADER)
         return time.time()
 
     async def _handle(self, request: Request, endpoint: Endpoint) -> Response:
@@ -109,32 +111,62 @@ class Proxy:
             return err.response()
 
     async def _complete(self, request: Request, endpoint: Endpoint, started: float) -> Response:
+        call, upstream = await self._admitted(request, endpoint, started)
+        total = total_timeout(self.settings, upstream)
+        deadline = asyncio.get_running_loop().time() + total
+        sent = self._marked(call, upstream)
+        try:
+            if sent.get("stream") is True:
+                opening = upstream.open_stream(endpoint, sent)
+                stream = await deadlines.within(opening, upstream, deadline, total)
+                return self._stream(call, upstream, stream, deadline, total)
+            answer = upstream.complete(endpoint, sent)
+            reply = await deadlines.within(answer, upstream, deadline, total)
+        except UpstreamError as err:
+            self._spawn(self._charge(call, None))
+            raise self._fail(call, self._upstream_error(upstream, err)) from None
+        assert call.applied is not None
+        if call.applied.decision.effect.reasoning != "full":
+            reply = self._withhold(call, reply)
+        return Response(
+            reply,
+            media_type="application/json",
+            background=BackgroundTask(self._answered, call, reply),
+        )
+
+    async def _admitted(
+        self, request: Request, endpoint: Endpoint, started: float
+    ) -> tuple[Call, Upstream]:
+        """The call, checked, under its policy and with its tokens reserved; or the error."""
         arrived = self._arrived(request)
         ip = self._ip(request)
         who = await self.auth.principal(request.headers.get("authorization"), ip)
         call = Call(endpoint, who, {}, arrived, started, ip, request.headers.get("user-agent"))
         try:
             raw = await request.body()
-        except ApiError as err:  # a chunked body past the limit
+        except (ApiError, ClientDisconnect) as err:  # past the size limit, or the client left
             call.body = refused_request(b"", endpoint)
-            raise self._fail(call, err) from None
+            gone = ApiError(499, "The client closed the connection.", code="client_closed")
+            raise self._fail(call, err if isinstance(err, ApiError) else gone) from None
         limits = RequestLimits.of(self.settings, who.tier.name)
         try:
             call.body = parse_body(raw, endpoint, who.tier, limits)
             upstream = self._route(call.body["model"])
-            call.cap, reserve = reservation(call.body, who.tier, self._cap(upstream, limits))
         except ApiError as err:
             if not call.body:
                 call.body, call.body_bytes = refused_request(raw, endpoint), raw
             raise self._fail(call, err) from None
-        body = call.body
         call.applied = self.enforcement.on_request(
-            who.account, who.tier.name, body, endpoint.value, arrived
+            who.account, who.tier.name, call.body, endpoint.value, arrived
         )
         if call.applied.refusal is not None:
             raise self._fail(call, call.applied.refusal)
-        decision = call.applied.decision
-        tier = self.enforcement.limits(who.tier, decision)
+        # Sized on what goes upstream (the policy may cap it) and the tier as throttled.
+        tier = self.enforcement.limits(who.tier, call.applied.decision)
+        try:
+            call.cap, reserve = reservation(call.applied.body, tier, self._cap(upstream, limits))
+        except ApiError as err:
+            raise self._fail(call, err) from None
         verdict = await self.limiter.admit(who.account.id, tier, reserve)
         if not verdict.allowed:
             self.metrics.rate_limited.labels(verdict.limit).inc()
@@ -142,28 +174,7 @@ class Proxy:
                 call, rate_limited(verdict.limit, verdict.retry_after_s, verdict.retry_after_header)
             )
         call.reserved = reserve
-        sent = self._marked(call, upstream)
-        if sent.get("stream") is True:
-            return await self._stream(call, upstream, sent)
-        try:
-            async with asyncio.timeout(self._total_timeout(upstream)):
-                reply = await upstream.complete(endpoint, sent)
-        except TimeoutError:
-            late = UpstreamTimeoutError(
-                upstream.name, f"the whole answer took over {self._total_timeout(upstream):g}s"
-            )
-            self._spawn(self._charge(call, None))
-            raise self._fail(call, self._upstream_error(upstream, late)) from None
-        except UpstreamError as err:
-            self._spawn(self._charge(call, None))
-            raise self._fail(call, self._upstream_error(upstream, err)) from None
-        if decision.effect.reasoning != "full":
-            reply = self._withhold(call, reply)
-        return Response(
-            reply,
-            media_type="application/json",
-            background=BackgroundTask(self._answered, call, reply),
-        )
+        return call, upstream
 
     def _cap(self, upstream: Upstream, limits: RequestLimits) -> int:
         """The answer cap of a request that names none: the tier's, or, for a local model
@@ -209,21 +220,17 @@ class Proxy:
             return watermark_body(upstream, body, call.who.account.id)
         return body
 
-    async def _stream(self, call: Call, upstream: Upstream, sent: dict[str, Any]) -> Response:
-        assert call.applied is not None
-        try:
-            stream = await upstream.open_stream(call.endpoint, sent)
-        except UpstreamError as err:
-            self._spawn(self._charge(call, None))
-            raise self._fail(call, self._upstream_error(upstream, err)) from None
+    def _stream(
+        self, call: Call, upstream: Upstream, stream: ReplyStream, deadline: float, total: float
+    ) -> Response:
         return StreamingResponse(
-            self._relay(call, upstream, stream),
+            self._relay(call, upstream, stream, deadline, total),
             media_type="text/event-stream",
             headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
         )
 
     async def _relay(
-        self, call: Call, upstream: Upstream, stream: ReplyStream
+        self, call: Call, upstream: Upstream, stream: ReplyStream, deadline: float, total: float
     ) -> AsyncIterator[bytes]:
         kept: list[bytes] = []
         status = 200
@@ -231,7 +238,7 @@ class Proxy:
         rewriter = StreamRewriter(call.applied.decision, self.enforcement.policy.summary_chars)
         checker = FrameChecker()
         try:
-            async for chunk in self._within_deadline(upstream, stream.chunks()):
+            async for chunk in deadlines.chunks(upstream, stream, deadline, total):
                 problem = checker.feed(chunk)
                 if problem is not None:
                     raise UpstreamError(upstream.name, f"a malformed stream chunk: {problem}")
@@ -254,29 +261,6 @@ class Proxy:
             response = assemble(kept, chat=call.endpoint is Endpoint.CHAT)
             self._spawn(self._charge(call, response))
             self._record(call, status, response)
-
-    async def _within_deadline(
-        self, upstream: Upstream, chunks: AsyncIterator[bytes]
-    ) -> AsyncIterator[bytes]:
-        """The chunks, until the upstream's `total_timeout_s` from the first is spent."""
-        total = self._total_timeout(upstream)
-        deadline = asyncio.get_running_loop().time() + total
-        it = aiter(chunks)
-        while True:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    chunk = await anext(it)
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                raise UpstreamTimeoutError(
-                    upstream.name, f"the whole answer took over {total:g}s"
-                ) from None
-            yield chunk
-
-    def _total_timeout(self, upstream: Upstream) -> float:
-        conf = self.settings.upstreams.get(upstream.name)
-        return conf.total_timeout_s if conf is not None else 600.0
 
     # -- after the answer
     async def _answered(self, call: Call, raw: bytes) -> None:

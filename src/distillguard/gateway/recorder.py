@@ -148,8 +148,16 @@ class EventRecorder:
 
     def _record(self, event: dict[str, Any]) -> None:
         meta = event.pop("_meta", None) or {}
-        event["ts"] = format_ts(float(event["ts"]))
-        line = orjson.dumps(event)
+        try:
+            event["ts"] = format_ts(float(event["ts"]))
+            line = orjson.dumps(event)
+        except (TypeError, ValueError, OverflowError) as err:
+            # One event that cannot be written must not take the rest of its batch with it.
+            self.invalid += 1
+            log.error(
+                "event could not be written: %s", err, extra={"account": event.get("account")}
+            )
+            return
         self.log.write_line(line)
         if self.ledger is not None:
             self.ledger.append(event)

@@ -237,6 +237,45 @@ class CasesMixin:
         return until
 
     @guarded
+    def end_allowlist(self, account_id: str, author: str, reason: str, via: str = "cli") -> None:
+        """End an account's allowlisting (or a dismissal's benign label) now: the policy
+        weighs it again. Audited as "unallowlist" under `author`, with `reason`."""
+        checked("author", author)
+        checked("reason", reason, limit=LONG_CHARS, multiline=True)
+        if not reason.strip():
+            raise InvalidValueError("reason", reason, ["a sentence saying why"])
+        t = review_labels.c
+        with self.engine.begin() as conn:
+            ended = conn.execute(
+                delete(review_labels).where(t.account == account_id, t.label == "benign")
+            )
+            if ended.rowcount == 0:
+                raise NotFoundError(
+                    "allowlisting", account_id, "see the account's page or `distillguard audit-log`"
+                )
+            detail = {"via": via}
+            _audit(conn, AuditEntry(time.time(), author, "unallowlist", account_id, reason, detail))
+
+    @guarded
+    def change_status(
+        self, account_id: str, status: AccountStatus, author: str, reason: str, via: str = "cli"
+    ) -> None:
+        """Suspend or activate an account, audited under `author` with `reason`, as one write."""
+        checked("author", author)
+        checked("reason", reason, limit=LONG_CHARS, multiline=True)
+        if not reason.strip():
+            raise InvalidValueError("reason", reason, ["a sentence saying why"])
+        action = "suspend" if status is AccountStatus.SUSPENDED else "activate"
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(accounts).where(accounts.c.id == account_id).values(status=status.value)
+            )
+            if done.rowcount == 0:
+                raise NotFoundError("account", account_id, "see `distillguard accounts list`")
+            entry = AuditEntry(time.time(), author, action, account_id, reason, {"via": via})
+            _audit(conn, entry)
+
+    @guarded
     def allowlisted(self, now: float | None = None) -> dict[str, float | None]:
         """Account -> the end of its allowlisting (None: for good), the ended ones left out."""
         now = time.time() if now is None else now
@@ -262,8 +301,11 @@ class CasesMixin:
                 _audit(conn, entry)
 
     @guarded
-    def audit_log(self, subject: str | None = None, limit: int = 1000) -> list[AuditEntry]:
-        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    def audit_log(
+        self, subject: str | None = None, limit: int = 1000, skip: int = 0
+    ) -> list[AuditEntry]:
+        """The newest `limit` entries (after skipping the `skip` newest), oldest first."""
+        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit).offset(skip)
         if subject is not None:
             query = query.where(audit_log.c.subject == subject)
         with self.engine.connect() as conn:
