@@ -71,3 +71,50 @@ def test_allowlist_with_an_end_and_an_audited_evidence_export(tmp_path: Path) ->
     assert "no longer allowlisted" in out
     run("cases", "unallowlist", account, "--reason", "again", "--author", "bo", code=2)
     assert "bo\tunallowlist\t" in run("audit-log", "--subject", account)
+
+
+def test_list_filters_and_sorts_as_the_console_queue(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'dg.db'}"
+    env = {"DISTILLGUARD_DATABASE_URL": url}
+    store = open_store(load_settings(overrides={"database_url": url}))
+    a, b, c = (
+        store.create_account(n, tier=t).id
+        for n, t in (("a", "standard"), ("b", "free"), ("c", "standard"))
+    )
+    low = store.open_case("account", a, members=[a], level="throttle", risk=0.3, evidence={})
+    high = store.open_case("account", b, members=[b], level="restrict", risk=0.9, evidence={})
+    mid = store.open_case("account", c, members=[c], level="restrict", risk=0.6, evidence={})
+    hydra = store.open_case(
+        "campaign", "cmp_h", members=[a, c], level="restrict", risk=0.5, evidence={}
+    )
+    store.assign_case(mid.id, "ana", "lead")
+    store.close()
+
+    def ids(*args: str, code: int = 0) -> list[str]:
+        result = CliRunner().invoke(app, ["cases", "list", *args], env=env)
+        assert result.exit_code == code, result.output
+        return [line.split("\t")[0] for line in result.output.splitlines()]
+
+    assert ids() == [high.id, mid.id, hydra.id, low.id]
+    assert ids("--sort", "age") == [low.id, high.id, mid.id, hydra.id]
+    assert ids("--sort", "tier") == [hydra.id, high.id, mid.id, low.id]  # a campaign has no tier
+    assert ids("--level", "restrict", "--limit", "2") == [high.id, mid.id]
+    assert ids("--assignee", "ana") == [mid.id]
+    assert ids("--assignee", "-") == [high.id, hydra.id, low.id]
+    assert ids("--campaign", "cmp_h") == [mid.id, hydra.id, low.id]
+    assert ids("--limit", "3", "--sort", "age") == [low.id, high.id, mid.id]
+    refused = CliRunner().invoke(app, ["cases", "list", "--sort", "size"], env=env)
+    assert refused.exit_code == 2 and "sort" in refused.output
+
+
+def test_list_pages_through_more_than_one_queue_page(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'dg.db'}"
+    store = open_store(load_settings(overrides={"database_url": url}))
+    for i in range(205):
+        store.open_case("campaign", f"cmp_{i}", members=[], level="restrict", risk=0.5, evidence={})
+    store.close()
+    env = {"DISTILLGUARD_DATABASE_URL": url}
+    for limit, shown in (("203", 203), ("1000", 205)):
+        result = CliRunner().invoke(app, ["cases", "list", "--limit", limit], env=env)
+        lines = result.output.splitlines()
+        assert result.exit_code == 0 and len(lines) == len(set(lines)) == shown

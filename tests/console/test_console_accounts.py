@@ -8,8 +8,11 @@ import io
 import time
 import zipfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+import httpx
 from console_harness import Console, Reviewer
+from starlette.applications import Starlette
 
 from distillguard.store import CaseQuery
 
@@ -98,3 +101,30 @@ def test_a_viewer_can_neither_allowlist_nor_export(
         refused = r.post(f"{page}/{action}", {"csrf": token, "comment": "no", **form})
         assert refused.status_code == 403
     assert console.store.allowlisted() == {}
+
+
+def test_volume_per_day_and_where_each_risk_comes_from(
+    console: Console, reviewer: Callable[..., Reviewer]
+) -> None:
+    account = _account(console)
+    headers = {"authorization": f"Bearer {console.store.create_key(account).secret}"}
+    with httpx.Client(base_url=console.url, headers=headers, timeout=10) as client:
+        for i in range(3):
+            ask = [{"role": "user", "content": f"Question {i}"}]
+            client.post("/v1/chat/completions", json={"model": "sim-large", "messages": ask})
+    app = console.server.app
+    assert isinstance(app, Starlette)
+    for _ in range(200):  # the recorder reads events in the background
+        if sum(n for _, n in app.state.recorder.requests_per_day(account)) >= 3:
+            break
+        time.sleep(0.05)
+    r = reviewer()
+    r.sign_in("vic")
+    page = r.get(f"/console/accounts/{account}").text
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    daily = page[page.index('<section id="volume-days">') : page.index('<section id="volume">')]
+    assert f"<title>{today}: 3 requests</title>" in daily
+    assert daily.count("<rect") == 30 and "starts empty when the gateway restarts" in daily
+    assert "<title>Requests by hour of day (UTC)</title>" in page  # still there
+    assert "Plotted: the case history, 2 risk score(s)" in page
+    assert "Detector now, at 3 requests: risk " in page

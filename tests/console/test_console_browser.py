@@ -182,6 +182,7 @@ def test_allowlist_download_evidence_and_the_overview(day: dict[str, Any], brows
     assert page.locator("#case-days svg.bars rect.opened").count() >= 1
     page.goto(f"{console.url}/console/accounts/{day['prober']}")
     assert page.locator("#volume svg.bars rect.requests").count() == 24
+    assert page.locator("#volume-days svg.bars rect.requests").count() == 30
     allow = "form[action$='/allowlist']"
     page.fill(f"{allow} input[name=days]", "7")
     page.fill(f"{allow} input[name=comment]", "a week of evals, agreed with the customer")

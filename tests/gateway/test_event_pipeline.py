@@ -107,3 +107,24 @@ def test_reorder_buffer_restores_arrival_order_and_clamps_late_ones() -> None:
     buf.push({"ts": 10.0})  # finished after a younger event was written: ts raised
     assert [e["ts"] for e in buf.drain()] == [10.2, 10.3]
     assert buf.late == 1
+
+
+def test_requests_per_day_keeps_the_last_30_days(tmp_path: Path) -> None:
+    day0 = 20_000  # 2024-10-04, in days since the epoch
+
+    async def go() -> EventRecorder:
+        settings = EventSettings(dir=tmp_path, detection=False, trust_event_time=True)
+        recorder = EventRecorder(settings, GatewayMetrics())
+        await recorder.start()
+        for d in range(40):  # one request a day, two on the last
+            recorder.submit({"ts": (day0 + d) * 86_400 + 3600.0, "account": "a"})
+        recorder.submit({"ts": (day0 + 39) * 86_400 + 7200.0, "account": "a"})
+        recorder.submit({"ts": day0 * 86_400 + 60.0, "account": "a"})  # late, before the window
+        await recorder.stop()
+        return recorder
+
+    recorder = asyncio.run(go())
+    days = recorder.requests_per_day("a")
+    assert [d for d, _ in days] == list(range(day0 + 10, day0 + 40))
+    assert [n for _, n in days] == [1] * 29 + [2]
+    assert recorder.requests_per_day("nobody") == []

@@ -10,6 +10,8 @@ dismissal within a minute.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +20,8 @@ import typer
 
 from distillguard.cli.accounts_cmd import CONFIG, opened
 from distillguard.settings import load_settings
-from distillguard.store import Case
+from distillguard.store import Case, CaseQuery, QueueRow, Store
+from distillguard.store.case_queue import MAX_PER_PAGE
 
 cases_app = typer.Typer(help="The review queue: cases opened by the policy.", no_args_is_help=True)
 AUTHOR = typer.Option(..., "--author", help="Who decides (kept in the audit log).")
@@ -28,24 +31,53 @@ def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _line(c: Case) -> str:
-    members = f"{len(c.members)} accounts" if c.kind == "campaign" else c.subject
+def _columns(c: Case | QueueRow, members: int) -> str:
+    who = f"{members} accounts" if c.kind == "campaign" else c.subject
     return (
-        f"{c.id}\t{c.status.value}\t{c.kind}\t{members}\tlevel {c.level}\trisk {c.risk:.2f}\t"
+        f"{c.id}\t{c.status.value}\t{c.kind}\t{who}\tlevel {c.level}\trisk {c.risk:.2f}\t"
         f"opened {_when(c.opened_at)}\t{c.assignee or '-'}"
     )
+
+
+def _line(c: Case) -> str:
+    return _columns(c, len(c.members))
+
+
+def _queue(store: Store, query: CaseQuery, limit: int) -> Iterator[QueueRow]:
+    """Up to `limit` rows of the console's queue query, a page at a time (bounded memory);
+    cases that change while it pages may show twice or not at all, as between page loads."""
+    shown = 0
+    while shown < limit:
+        rows = store.case_page(query).rows
+        yield from rows[: limit - shown]
+        shown += len(rows)
+        if len(rows) < query.per_page:
+            return
+        query = replace(query, page=query.page + 1)
 
 
 @cases_app.command("list")
 def list_cases(
     status: str | None = typer.Option("open", "--status", help="open, confirmed or dismissed."),
+    level: str | None = typer.Option(None, "--level", help="Only cases at this level."),
+    assignee: str | None = typer.Option(
+        None, "--assignee", help="Only this reviewer's cases; - for cases nobody has taken."
+    ),
+    campaign: str | None = typer.Option(
+        None, "--campaign", help="A campaign's own case and its members' account cases."
+    ),
+    sort: str = typer.Option(
+        "risk", "--sort", help="risk (highest first), age (oldest first) or tier."
+    ),
     limit: int = typer.Option(100, "--limit", min=1, max=10_000),
     config: Path | None = CONFIG,
 ) -> None:
-    """One line per case, highest risk first."""
+    """One line per case, filtered and sorted as the console's queue does it."""
+    per_page = min(limit, MAX_PER_PAGE)
+    query = CaseQuery(status, level, assignee, campaign, sort, per_page=per_page)
     with opened(config) as store:
-        for c in store.list_cases(status, limit):
-            typer.echo(_line(c))
+        for row in _queue(store, query, limit):
+            typer.echo(_columns(row, row.members))
 
 
 @cases_app.command("show")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -60,6 +61,8 @@ class AccountView:
     policy_line: str
     volume: Markup
     volume_line: str
+    daily: Markup  # requests per calendar day, as the event recorder counts them
+    plot_points: int  # risk scores from the case history the plot draws
     allowed: bool = False  # allowlisted, or dismissed as benign: a reviewer may end it early
 
 
@@ -99,6 +102,8 @@ class Views:
             tuple(self._sample(t) for t in texts[-10:]),
             self.policy_line(account_id),
             *self.volume(account_id),
+            self.daily(account_id),
+            len(points),
             allowed=self._enforcement.is_allowed(account_id),
         )
 
@@ -123,7 +128,7 @@ class Views:
 
     def volume(self, account_id: str) -> tuple[Markup, str]:
         """Requests by hour of day, and per active day: what the analyzer's usage detector
-        keeps (no calendar of days: that would cost memory per account per day)."""
+        keeps (the calendar of days is the recorder's: see `daily`)."""
         analyzer = self._recorder.analyzer
         if analyzer is None or account_id not in analyzer.tracks:
             return Markup(""), "No requests scored since the detector state began."
@@ -143,6 +148,15 @@ class Views:
             f"first {_day(first)}, last {_day(last)}."
         )
         return plot, line
+
+    def daily(self, account_id: str) -> Markup:
+        """Requests per UTC day, the 30 days up to the account's latest request."""
+        days = self._recorder.requests_per_day(account_id)
+        return bar_plot(
+            [_date(d) for d, _ in days],
+            [("requests", [n for _, n in days])],
+            "Requests per day (UTC)",
+        )
 
     def threshold(self) -> float | None:
         analyzer = self._recorder.analyzer
@@ -201,9 +215,11 @@ class Views:
 
 
 def _day(ts: float) -> str:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _date(day: int) -> str:
+    return datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%d")
 
 
 def _effects(effect: Any, denied: bool) -> str:

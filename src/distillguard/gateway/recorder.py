@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 import zlib
+from collections import OrderedDict
 from typing import Any
 
 import orjson
@@ -34,6 +35,10 @@ log = logging.getLogger("distillguard.gateway.events")
 _BATCH = 512
 _GATHER_S = 0.02  # how long events gather before a worker thread takes them
 _HOURS_KEPT = 168
+_DAYS_KEPT = 30  # UTC days of requests kept per account, for the console's account page
+# Accounts with a daily series; the one whose last request is oldest goes first. Keys are
+# authenticated accounts, but a store of millions must not cost 30 counters each here.
+_DAY_ACCOUNTS = 100_000
 
 
 class EventRecorder:
@@ -63,6 +68,9 @@ class EventRecorder:
         self.flagged: set[str] = set()
         # Accounts newly flagged per hour (of event time), the last week's: the console's overview.
         self.flagged_hours: dict[int, int] = {}
+        # Requests per UTC day (days since the epoch) per account, in memory only: it is not
+        # part of the saved detector state, so it starts empty when the gateway restarts.
+        self._daily: OrderedDict[str, dict[int, int]] = OrderedDict()
         self.dropped = 0
         self.invalid = 0
         self._task: asyncio.Task[None] | None = None
@@ -149,7 +157,8 @@ class EventRecorder:
     def _record(self, event: dict[str, Any]) -> None:
         meta = event.pop("_meta", None) or {}
         try:
-            event["ts"] = format_ts(float(event["ts"]))
+            ts = float(event["ts"])
+            event["ts"] = format_ts(ts)
             line = orjson.dumps(event)
         except (TypeError, ValueError, OverflowError) as err:
             # One event that cannot be written must not take the rest of its batch with it.
@@ -162,6 +171,7 @@ class EventRecorder:
         if self.ledger is not None:
             self.ledger.append(event)
         self._metrics.events_written.inc()
+        self._count_day(event.get("account"), ts)
         if self.analyzer is None:
             return
         try:
@@ -186,6 +196,32 @@ class EventRecorder:
         self.flagged_hours[hour] = self.flagged_hours.get(hour, 0) + 1
         if len(self.flagged_hours) > _HOURS_KEPT:
             del self.flagged_hours[min(self.flagged_hours)]
+
+    def _count_day(self, account: Any, ts: float) -> None:
+        if not isinstance(account, str):
+            return
+        day = int(ts // 86_400)
+        days = self._daily.get(account)
+        if days is None:
+            days = self._daily[account] = {}
+            while len(self._daily) > _DAY_ACCOUNTS:
+                self._daily.popitem(last=False)
+        elif day <= max(days) - _DAYS_KEPT:
+            return  # a late event from before the window
+        self._daily.move_to_end(account)
+        days[day] = days.get(day, 0) + 1
+        for old in [d for d in days if d <= day - _DAYS_KEPT]:
+            del days[old]
+
+    def requests_per_day(self, account: str) -> list[tuple[int, int]]:
+        """(UTC day since the epoch, requests) for the 30 days up to the account's latest
+        request, days without requests as 0; [] when none were recorded since the start."""
+        with self.lock:
+            days = dict(self._daily.get(account, {}))
+        if not days:
+            return []
+        last = max(days)
+        return [(d, days.get(d, 0)) for d in range(last - _DAYS_KEPT + 1, last + 1)]
 
     def health(self) -> dict[str, int]:
         """Events waiting, held for reordering, dropped (queue full), late and invalid."""
