@@ -9,7 +9,6 @@ saved as docs/console-*.png at 1280x900. Not a test: rerun it when the console's
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import tempfile
@@ -19,41 +18,17 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "console"))
 
-from console_harness import PASSWORD, Console, link_campaign, start_console  # noqa: E402
+from console_harness import PASSWORD, Console, link_campaign, replayed_day  # noqa: E402
 
-from distillguard.cli.demo_gateway import create_accounts, read_plan, replay  # noqa: E402
-from distillguard.evaluation import read_labels  # noqa: E402
-from distillguard.sim import ScenarioConfig, simulate  # noqa: E402
 from distillguard.store import CaseQuery  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 900}
-POLICY = """
-mode = "enforce"
-[[levels]]
-name = "restrict"
-case = true
-when = { min_risk = 0.35 }
-actions = { strip_logprobs = true, strip_logit_bias = true }
-"""
 
 
 def gateway(folder: Path) -> tuple[Console, str]:
     """The gateway after a replayed day and a hydra; the campaign case's id."""
-    policy = folder / "policy.toml"
-    policy.write_text(POLICY)
-    console = start_console(
-        folder,
-        policy={"file": str(policy)},
-        events={"dir": str(folder / "events"), "trust_event_time": True, "reorder_window_s": 0.2},
-        server={"trusted_proxies": ["127.0.0.1/32"]},
-        tiers={"open": {}, "demo": {}},
-        auth={"cache_ttl_s": 3600},
-    )
-    summary = simulate(ScenarioConfig(accounts=20, days=1, seed=1, volume=0.05), folder / "sim")
-    plan = read_plan(summary.events_path)
-    _, secrets = create_accounts(console.store, plan, read_labels(summary.labels_path))
-    asyncio.run(replay(console.url, plan, secrets))
+    console, *_ = replayed_day(folder)
     campaign = link_campaign(console, members=4, requests=14)
     console.store.create_reviewer("ana", "reviewer", PASSWORD)
     return console, campaign

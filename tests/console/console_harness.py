@@ -6,6 +6,7 @@ browsers also send them to http://127.0.0.1 (a secure context); `Reviewer` keeps
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass, field
@@ -16,13 +17,24 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
+from distillguard.cli.demo_gateway import Plan, create_accounts, read_plan, replay
+from distillguard.evaluation import read_labels
 from distillguard.gateway import BackgroundServer, build_app
 from distillguard.settings import Settings, load_settings
+from distillguard.sim import ScenarioConfig, simulate
 from distillguard.store import Store
 
 PASSWORD = "a long enough password"
 XSS = "<script>document.title='pwned'</script>"  # in account names and prompts
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+ENFORCING = """
+mode = "enforce"
+[[levels]]
+name = "restrict"
+case = true
+when = { min_risk = 0.35 }
+actions = { strip_logprobs = true, strip_logit_bias = true }
+"""
 
 
 def console_settings(folder: Path, **more: Any) -> Settings:
@@ -57,6 +69,27 @@ class Console:
 
 def start_console(folder: Path, **more: Any) -> Console:
     return Console(BackgroundServer(build_app(console_settings(folder, **more))).start())
+
+
+def replayed_day(folder: Path, **more: Any) -> tuple[Console, Plan, dict[str, str], dict[str, str]]:
+    """An enforcing gateway after a simulated day (20 accounts) replayed through it:
+    (console, plan, account ids by simulated name, secrets by simulated name)."""
+    policy = folder / "policy.toml"
+    policy.write_text(ENFORCING)
+    console = start_console(
+        folder,
+        policy={"file": str(policy)},
+        events={"dir": str(folder / "events"), "trust_event_time": True, "reorder_window_s": 0.2},
+        server={"trusted_proxies": ["127.0.0.1/32"]},
+        tiers={"open": {}, "demo": {}},
+        auth={"cache_ttl_s": 3600},  # one scrypt check per key, not per request
+        **more,
+    )
+    summary = simulate(ScenarioConfig(accounts=20, days=1, seed=1, volume=0.05), folder / "sim")
+    plan = read_plan(summary.events_path)
+    ids, secrets = create_accounts(console.store, plan, read_labels(summary.labels_path))
+    asyncio.run(replay(console.url, plan, secrets))
+    return console, plan, ids, secrets
 
 
 def link_campaign(console: Console, members: int = 3, requests: int = 12) -> str:

@@ -18,22 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
-from console_harness import PASSWORD, XSS, Console, link_campaign, start_console
+from console_harness import PASSWORD, XSS, Console, link_campaign, replayed_day
 
-from distillguard.cli.demo_gateway import create_accounts, read_plan, replay
-from distillguard.evaluation import read_labels
-from distillguard.sim import ScenarioConfig, simulate
 from distillguard.store import CaseQuery
 
 CHROMIUM = Path("/usr/bin/chromium")
-POLICY = """
-mode = "enforce"
-[[levels]]
-name = "restrict"
-case = true
-when = { min_risk = 0.35 }
-actions = { strip_logprobs = true, strip_logit_bias = true }
-"""
 
 
 def _missing(what: str) -> None:
@@ -52,21 +41,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     except ImportError:
         _missing("Playwright (Python)")
     folder = tmp_path_factory.mktemp("browser")
-    policy = folder / "policy.toml"
-    policy.write_text(POLICY)
-    console = start_console(
-        folder,
-        policy={"file": str(policy)},
-        events={"dir": str(folder / "events"), "trust_event_time": True, "reorder_window_s": 0.2},
-        server={"trusted_proxies": ["127.0.0.1/32"]},
-        console={"show_prompts": True},
-        tiers={"open": {}, "demo": {}},
-        auth={"cache_ttl_s": 3600},  # one scrypt check per key, not per request
-    )
-    summary = simulate(ScenarioConfig(accounts=20, days=1, seed=1, volume=0.05), folder / "sim")
-    plan = read_plan(summary.events_path)
-    ids, secrets = create_accounts(console.store, plan, read_labels(summary.labels_path))
-    asyncio.run(replay(console.url, plan, secrets))
+    console, plan, ids, secrets = replayed_day(folder, console={"show_prompts": True})
     prober = console.store.create_account(f"Evil {XSS}", tier="open")
     secret = console.store.create_key(prober.id).secret
     _sweep(console, secret, plan.calls[-1].ts)
