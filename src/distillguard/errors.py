@@ -23,6 +23,7 @@ The tree::
      |    +-- LedgerFormatError       a ledger line is not a valid record (file, line, field)
      |    +-- LedgerTamperedError     a record was edited, deleted, reordered or inserted
      |    +-- LedgerKeyError          a signing or public key file cannot be used
+     |    +-- LedgerTailError         the unsigned records a crash left do not chain (not signed)
      +-- LocalModelError              the local model cannot be loaded (extra, GGUF file)
      +-- AuditError                   a watermark audit has nothing to test or no secret
      +-- ReviewModelError             a review model cannot be fitted, read or applied
@@ -242,6 +243,24 @@ class LedgerKeyError(LedgerError):
         self.path = path
         fix = "create a pair with `distillguard ledger keygen --out KEY`"
         super().__init__(f"key file {path}: {problem} ({fix})")
+
+
+class LedgerTailError(LedgerError):
+    """At reopening, a record after the last checkpoint does not chain: it is not signed."""
+
+    def __init__(self, path: str, line: int, seq: int | None, problem: str, folder: str) -> None:
+        self.path = path
+        self.line = line
+        self.seq = seq  # the first bad record's number (None: the line holds none)
+        self.problem = problem
+        self.folder = folder
+        record = f" record {seq}:" if seq is not None else ""
+        super().__init__(
+            f"{path}:{line}:{record} {problem}. The records after the last checkpoint were never "
+            "signed and do not chain, so none was signed and no file was changed: run "
+            f"`distillguard ledger verify {folder}` to see what holds, then move {folder} aside "
+            "(keep it as evidence) to start a new chain in an empty folder"
+        )
 
 
 class LocalModelError(DistillguardError):

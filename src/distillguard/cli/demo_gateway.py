@@ -142,7 +142,6 @@ def gateway_settings(folder: Path, reorder_window_s: float = 900.0, **more: Any)
                 "dir": str(folder / "gateway-events"),
                 "trust_event_time": True,
                 "reorder_window_s": reorder_window_s,
-                "queue_size": 100_000,
             },
             "auth": {"cache_ttl_s": 3600.0},  # one scrypt check per key, not per request
         }

@@ -17,7 +17,8 @@ Format (version 1), decided here and relied on by `verify` and `export`:
   over `DOMAIN ‖ canonical(checkpoint)` (see `signing`). Written after `checkpoint_every`
   records or `checkpoint_interval_s` seconds (whichever first, checked at each append: an idle
   ledger signs at its next event), at each file rotation, at close, and on reopening a ledger
-  whose last records were never signed (a crash).
+  whose last records were never signed (a crash), once they are checked to chain from the
+  last checkpoint (see `ledger_tail`: a tail that does not chain is reported, not signed).
 - **Files**: `ledger-NNNNNN.jsonl` in one folder, a new file once one passes `rotate_bytes`;
   the chain goes on across files. `ledger.head` holds a copy of the latest checkpoint.
 - **What is detected**: any edit, deletion, reordering or insertion of records up to the
@@ -49,21 +50,10 @@ from distillguard.errors import LedgerError, LedgerFormatError
 from distillguard.events import format_ts
 from distillguard.events.writer import open_private, private_dir
 from distillguard.forensics.canonical import GENESIS, GENESIS_HEX, canonical, chain_hash
-from distillguard.forensics.ledger_files import (
-    file_name,
-    file_number,
-    last_lines,
-    ledger_files,
-    write_head,
-)
-from distillguard.forensics.ledger_format import (
-    Checkpoint,
-    check_record,
-    line_kind,
-    load_line,
-    record_line,
-)
+from distillguard.forensics.ledger_files import file_name, file_number, ledger_files, write_head
+from distillguard.forensics.ledger_format import Checkpoint, record_line
 from distillguard.forensics.ledger_privacy import PromptHasher
+from distillguard.forensics.ledger_tail import read_tail
 from distillguard.forensics.signing import Signer, load_signer
 
 if TYPE_CHECKING:
@@ -205,40 +195,31 @@ class Ledger:
         self._size = self._fh.tell()
 
     def _resume(self) -> None:
-        """Carry on from the last record of the folder's last non-empty file."""
+        """Carry on from the folder's last record, once the unsigned tail checked out."""
         files = ledger_files(self.folder)
         if not files:
             return
-        self._number = file_number(files[-1])
-        for path in reversed(files):
-            if self._resume_from(path):
-                break
-        self._open(files[-1])
+        tail = read_tail(self.folder, files)  # raises, changing nothing, if the tail is bad
+        path = files[-1]
+        size = path.stat().st_size
+        if tail.complete < size:
+            log.warning(
+                "ledger %s: dropping %d bytes of a cut last line", path, size - tail.complete
+            )
+            os.truncate(path, tail.complete)
+        self._number = file_number(path)
+        self.seq, self.last_hash, self.signed_seq = tail.seq, tail.last_hash, tail.signed_seq
+        self._last = bytes.fromhex(tail.last_hash)
+        self._open(path)
         if self.seq > self.signed_seq:
             log.warning(
-                "ledger %s: records %d..%d were never signed (a crash?); signing them now",
+                "ledger %s: records %d..%d were never signed (a crash?); they chain from the "
+                "last checkpoint, signing them now",
                 self.folder,
                 self.signed_seq + 1,
                 self.seq,
             )
             self.checkpoint()
-
-    def _resume_from(self, path: Path) -> bool:
-        lines, complete = last_lines(path, 2)
-        size = path.stat().st_size
-        if complete < size:
-            log.warning("ledger %s: dropping %d bytes of a cut last line", path, size - complete)
-            os.truncate(path, complete)
-        kinds = [(line_kind(obj), obj) for obj in (load_line(raw, str(path), 0) for raw in lines)]
-        records = [obj for kind, obj in kinds if kind == "record"]
-        if not records:
-            return False
-        seq, _, digest, _ = check_record(records[-1], str(path), 0)
-        self.seq, self._last, self.last_hash = seq, bytes.fromhex(digest), digest
-        last_kind, last = kinds[-1]
-        signed = last_kind == "checkpoint" and last["checkpoint"].get("seq") == seq
-        self.signed_seq = seq if signed else 0
-        return True
 
 
 def _lock(folder: Path) -> IO[bytes]:

@@ -40,10 +40,14 @@ def ledger_files(path: Path) -> list[Path]:
     return sorted((p for p in path.iterdir() if _FILE.fullmatch(p.name)), key=file_number)
 
 
-def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw line without its newline) of every line of a file."""
+def read_lines(path: Path, start: int = 0, first: int = 1) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw line without its newline) of every line of a file.
+
+    From byte `start` on (the beginning of a line, numbered `first`), if given.
+    """
     with open(path, "rb", buffering=1 << 20) as fh:
-        for number, raw in enumerate(fh, start=1):
+        fh.seek(start)
+        for number, raw in enumerate(fh, start=first):
             yield number, raw.rstrip(b"\n")
 
 

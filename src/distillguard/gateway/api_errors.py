@@ -7,7 +7,7 @@ official clients raise their usual exceptions (401 `AuthenticationError`, 403
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 
 import orjson
 from starlette.responses import Response
@@ -32,6 +32,8 @@ class ApiError(Exception):
         self.param = param
         self.headers = dict(headers or {})
         self.counted = False  # already in the metrics (and the event log)
+        # Done once the refusal's event is durable: awaited before the response goes out.
+        self.durable: Awaitable[None] | None = None
 
     def body(self) -> bytes:
         return orjson.dumps(

@@ -10,6 +10,7 @@ event) happens after the last byte was sent, and detection runs on a background 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Coroutine
@@ -39,10 +40,11 @@ from distillguard.gateway.enforcement import Enforcement
 from distillguard.gateway.limits import RateLimiter
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.recorder import EventRecorder
-from distillguard.gateway.sse import FrameChecker, assemble, error_frame
+from distillguard.gateway.sse import DoneHolder, FrameChecker, assemble, error_frame
 from distillguard.gateway.tokens import used_tokens
 from distillguard.gateway.upstreams import Endpoint, ReplyStream, Router, Upstream
 from distillguard.gateway.upstreams.local_model import ACCOUNT_FIELD, watermark_body
+from distillguard.pipeline.journal import JournalError
 from distillguard.policy import StreamRewriter
 from distillguard.settings import Settings
 
@@ -108,6 +110,11 @@ class Proxy:
             if not err.counted:  # refused before an account was known: the access log only
                 self._count(endpoint, err.status, started)
                 self._log_refusal(request, endpoint, err, started)
+            elif err.durable is not None:
+                try:
+                    await err.durable  # the refusal is an event: durable before it is sent
+                except JournalError as failed:
+                    return self._unjournaled(failed).response()
             return err.response()
 
     async def _complete(self, request: Request, endpoint: Endpoint, started: float) -> Response:
@@ -128,10 +135,29 @@ class Proxy:
         assert call.applied is not None
         if call.applied.decision.effect.reasoning != "full":
             reply = self._withhold(call, reply)
+        response = _json_object(reply)
+        try:
+            # Not acknowledged before its event is durable; the limiter settles after.
+            await self._record(call, 200, response)
+        except JournalError as err:
+            self._spawn(self._charge(call, response))
+            return self._unjournaled(err).response()
         return Response(
             reply,
             media_type="application/json",
-            background=BackgroundTask(self._answered, call, reply),
+            background=BackgroundTask(self._charge, call, response),
+        )
+
+    def _unjournaled(self, err: JournalError) -> ApiError:
+        """The answer could not be made durable, so it is not given: 503, try again."""
+        self.metrics.upstream_errors.labels("journal", "write").inc()
+        log.error("event not journaled, answer withheld: %s", err)
+        return ApiError(
+            503,
+            "The gateway cannot record requests right now; try again shortly.",
+            type="server_error",
+            code="event_log_unavailable",
+            headers={"retry-after": "5"},
         )
 
     async def _admitted(
@@ -233,10 +259,11 @@ class Proxy:
         self, call: Call, upstream: Upstream, stream: ReplyStream, deadline: float, total: float
     ) -> AsyncIterator[bytes]:
         kept: list[bytes] = []
-        status = 200
         assert call.applied is not None
         rewriter = StreamRewriter(call.applied.decision, self.enforcement.policy.summary_chars)
         checker = FrameChecker()
+        holder = DoneHolder()  # [DONE] waits for the event to be durable
+        ending = b""
         try:
             async for chunk in deadlines.chunks(upstream, stream, deadline, total):
                 problem = checker.feed(chunk)
@@ -245,34 +272,47 @@ class Proxy:
                 if rewriter.active:
                     chunk = rewriter.feed(chunk)
                 kept.append(chunk)
-                yield chunk
+                if out := holder.feed(chunk):
+                    yield out
             if rewriter.active:
                 tail = rewriter.flush()
                 kept.append(tail)
-                yield tail
+                if out := holder.feed(tail):
+                    yield out
+            ending = await self._finish_stream(call, kept, rewriter, 200)
+            ending = ending or holder.release()
         except UpstreamError as err:
             failure = self._upstream_error(upstream, err)
-            status = failure.status
             call.error = failure
-            yield error_frame(failure.body())
+            ending = await self._finish_stream(call, kept, rewriter, failure.status)
+            ending = ending or error_frame(failure.body())
         finally:
             await stream.aclose()
-            call.response_changes = rewriter.changes
-            response = assemble(kept, chat=call.endpoint is Endpoint.CHAT)
-            self._spawn(self._charge(call, response))
-            self._record(call, status, response)
+            if not call.counted:  # the client left mid-stream: its event all the same
+                with contextlib.suppress(JournalError):  # said in the log by the journal
+                    self._finish_stream_now(call, kept, rewriter, 499)
+        yield ending
+
+    async def _finish_stream(
+        self, call: Call, kept: list[bytes], rewriter: StreamRewriter, status: int
+    ) -> bytes:
+        """Record the stream's event and wait until it is durable; b"" then, or the error
+        frame to end the stream with when the journal refused it."""
+        try:
+            await self._finish_stream_now(call, kept, rewriter, status)
+        except JournalError as err:
+            return error_frame(self._unjournaled(err).body())
+        return b""
+
+    def _finish_stream_now(
+        self, call: Call, kept: list[bytes], rewriter: StreamRewriter, status: int
+    ) -> asyncio.Future[None]:
+        call.response_changes = rewriter.changes
+        response = assemble(kept, chat=call.endpoint is Endpoint.CHAT)
+        self._spawn(self._charge(call, response))
+        return self._record(call, status, response)
 
     # -- after the answer
-    async def _answered(self, call: Call, raw: bytes) -> None:
-        try:
-            response = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            response = None
-        if not isinstance(response, dict):
-            response = None
-        self._record(call, 200, response)  # first: the event must not depend on the limiter
-        await self._charge(call, response)
-
     async def _charge(self, call: Call, response: dict[str, Any] | None) -> None:
         """Settle the call's reservation with the tokens it used (none, if it failed)."""
         used = used_tokens(call.body, response)
@@ -282,14 +322,18 @@ class Proxy:
                 tier = self.enforcement.limits(tier, call.applied.decision)
             await self.limiter.settle(call.who.account.id, tier, call.reserved, used)
 
-    def _record(self, call: Call, status: int, response: dict[str, Any] | None) -> None:
+    def _record(
+        self, call: Call, status: int, response: dict[str, Any] | None
+    ) -> asyncio.Future[None]:
+        """Journal the call's event; the future is done once it is durable. Raises
+        JournalError when the journal refuses it."""
         latency_ms = (time.perf_counter() - call.started) * 1000
         self._count(call.endpoint, status, call.started)
         call.counted = True
         event = event_of(call, status, response, latency_ms, self.settings.server.max_event_text)
         for kind in event.get("enforcement", {}).get("changes", ()):
             self.metrics.enforced.labels(kind).inc()
-        self.recorder.submit(event)
+        durable = self.recorder.submit(event)
         if log.isEnabledFor(logging.INFO):
             fields: dict[str, Any] = {
                 "account": call.who.account.id,
@@ -307,6 +351,7 @@ class Proxy:
             if self.settings.logging.prompts:
                 fields["request"] = event["request"]
             log.info("request", extra=fields)
+        return durable
 
     def _log_refusal(
         self, request: Request, endpoint: Endpoint, err: ApiError, started: float
@@ -325,7 +370,10 @@ class Proxy:
     def _fail(self, call: Call, err: ApiError) -> ApiError:
         """Record a refused or failed call as an event (no response), then hand the error on."""
         call.error = err
-        self._record(call, err.status, None)
+        try:
+            err.durable = self._record(call, err.status, None)
+        except JournalError as failed:
+            return self._unjournaled(failed)
         err.counted = True
         return err
 
@@ -364,6 +412,14 @@ class Proxy:
         """Wait for the after-response work still running (at shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        answer = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return answer if isinstance(answer, dict) else None
 
 
 def _passed_on(err: UpstreamError) -> ApiError:

@@ -33,6 +33,10 @@ class ReorderBuffer:
     def __len__(self) -> int:
         return len(self._heap)
 
+    def held(self) -> list[dict[str, Any]]:
+        """The events waiting, in no particular order."""
+        return [entry[2] for entry in self._heap]
+
     def push(self, event: dict[str, Any]) -> None:
         ts = float(event["ts"])
         self.newest = max(self.newest, ts)

@@ -157,3 +157,43 @@ def _frame_problem(obj: Any) -> str | None:
     if usage is not None and not isinstance(usage, dict):
         return "usage must be an object"
     return None
+
+
+_DONE_MARKS = (b"data: [DONE]", b"data:[DONE]")
+
+
+class DoneHolder:
+    """Passes a stream's bytes on, but keeps its final `data: [DONE]` frame (and anything
+    after it) until `release`: a client that has read [DONE] takes the answer as complete,
+    so it must not get it before the request's event is durable.
+
+    >>> h = DoneHolder()
+    >>> h.feed(b'data: {"a":1}\\n\\ndata: [DO'), h.feed(b'NE]\\n\\n'), h.release()
+    (b'data: {"a":1}\\n\\n', b'', b'data: [DONE]\\n\\n')
+    """
+
+    def __init__(self) -> None:
+        self._carry = b""  # an end of the bytes so far that may begin the marker
+        self._held: bytes | None = None
+
+    def feed(self, data: bytes) -> bytes:
+        if self._held is not None:
+            self._held += data
+            return b""
+        buf = self._carry + data
+        self._carry = b""
+        found = [i for i in (buf.find(m) for m in _DONE_MARKS) if i >= 0]
+        if found:
+            at = min(found)
+            self._held = buf[at:]
+            return buf[:at]
+        for k in range(min(len(_DONE_MARKS[0]) - 1, len(buf)), 0, -1):
+            if any(m.startswith(buf[-k:]) for m in _DONE_MARKS):
+                self._carry = buf[-k:]
+                return buf[:-k]
+        return buf
+
+    def release(self) -> bytes:
+        out = self._carry + (self._held or b"")
+        self._carry, self._held = b"", None
+        return out
