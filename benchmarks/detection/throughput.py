@@ -18,6 +18,10 @@ follow-ups, tool users, single-shot harvesters asking for long answers), answers
 Time not in parse or features is the analyzer's own (detectors, scoring, linking). The
 full run writes RESULTS-throughput.md beside this file; --smoke writes nothing unless
 --results says where.
+
+Start-up: the wall time of `distillguard analyze --help` and of `distillguard analyze` over
+the first events of the file, each a fresh process (the console script beside this
+interpreter), the best and the median of --repeat runs. Target: under a second.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ import os
 import platform
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +52,8 @@ from distillguard.events import Event, EventReader
 
 HERE = Path(__file__).resolve().parent
 TARGET = 15_000  # events/s on one core, full analyzer (issue 11, "Speed stays")
+STARTUP_TARGET = 1.0  # seconds for `distillguard analyze` to start (issue 11)
+TINY = 50  # events of the start-up run over a file
 CHUNK = 1_000  # events parsed ahead of a timed features chunk
 
 
@@ -159,6 +167,35 @@ def _short(file: str) -> str:
     return file
 
 
+def startup(path: Path, repeat: int) -> list[tuple[str, float, float]]:
+    """(command, best, median) wall seconds of fresh `distillguard analyze` processes."""
+    script = Path(sys.executable).parent / "distillguard"
+    shim = "from distillguard.cli.main import app; app(prog_name='distillguard')"
+    cli = [str(script)] if script.exists() else [sys.executable, "-c", shim]
+    tiny = path.with_name("tiny.jsonl")
+    with path.open("rb") as src:
+        tiny.write_bytes(b"".join(src.readline() for _ in range(TINY)))
+    runs = {
+        "distillguard analyze --help": [*cli, "analyze", "--help"],
+        "distillguard analyze tiny.jsonl --out DIR": [
+            *cli,
+            "analyze",
+            str(tiny),
+            "--out",
+            str(path.with_name("tiny-out")),
+        ],
+    }
+    out = []
+    for label, argv in runs.items():
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run(argv, capture_output=True, check=True)
+            times.append(time.perf_counter() - start)
+        out.append((label, min(times), statistics.median(times)))
+    return out
+
+
 def machine() -> list[str]:
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -181,7 +218,25 @@ def machine() -> list[str]:
     ]
 
 
-def render(command: str, path: Path, p: Pass, shape: dict[str, float], prof: list[str]) -> str:
+def render_startup(rows: list[tuple[str, float, float]], repeat: int) -> list[str]:
+    slowest = max(best for _, best, _ in rows)
+    verdict = "met" if slowest < STARTUP_TARGET else "NOT met"
+    out = ["## Start-up", "", f"Wall seconds of a fresh process, best and median of {repeat};"]
+    out += [f"tiny.jsonl holds the first {TINY} events of the file above."]
+    out += ["", "| command | best s | median s |", "|---|---|---|"]
+    out += [f"| `{label}` | {best:.2f} | {median:.2f} |" for label, best, median in rows]
+    out += ["", f"Target under {STARTUP_TARGET:.0f} s for `analyze` to start: {verdict}.", ""]
+    return out
+
+
+def render(
+    command: str,
+    path: Path,
+    p: Pass,
+    shape: dict[str, float],
+    prof: list[str],
+    start: Sequence[str] = (),
+) -> str:
     n = p.events
     rest = p.full_s - p.parse_s - p.features_s
     rate = n / p.full_s
@@ -220,6 +275,7 @@ def render(command: str, path: Path, p: Pass, shape: dict[str, float], prof: lis
         f"({rate:,.0f}). Peak RSS {shape['peak_rss_mb']:.0f} MB.",
         "",
     ]
+    out += start
     if prof:
         out += ["## Where the time goes (cProfile of one full pass)", "", *prof, ""]
     return "\n".join(out)
@@ -280,7 +336,8 @@ def main(argv: list[str] | None = None) -> str:
         shape["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         args_text = sys.argv[1:] if argv is None else argv
         command = " ".join([".venv/bin/python", "benchmarks/detection/throughput.py", *args_text])
-        text = render(command, path, p, shape, prof)
+        start = render_startup(startup(path, args.repeat), args.repeat)
+        text = render(command, path, p, shape, prof, start)
     if results:
         results.write_text(text)
     return text

@@ -73,12 +73,38 @@ def start(config: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str
     raise SystemExit(f"serve did not start: {proc.stderr.read()[-2000:]}")
 
 
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_gone(pids: list[int]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.01)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie holds no lock and writes nothing
+
+
 def _drain(proc: subprocess.Popen[str], keep: Path) -> None:
     """Keep the gateway's warnings and errors (a full pipe would block its logging)."""
     assert proc.stderr is not None
     with keep.open("w") as out:
         for line in proc.stderr:
-            if '"level":"info"' not in line:
+            if '"level":"info"' not in line or os.environ.get("KILL9_ALL_LOGS"):
                 out.write(line)
                 out.flush()
 
@@ -203,8 +229,13 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         while len(load.answered) < args.per_round and proc.poll() is None:
             time.sleep(0.01)
         if round_ < args.kills:
+            workers = children(proc.pid)  # the detection worker serve started beside itself
             os.killpg(proc.pid, signal.SIGKILL)  # mid-load: requests are in flight
+            for pid in workers:
+                os.kill(pid, signal.SIGKILL)
+            load.stop.set()
             proc.wait()
+            wait_gone(workers)
             load.stop.set()
         else:
             load.stop.set()

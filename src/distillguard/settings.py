@@ -72,6 +72,7 @@ from pydantic_settings import (
 
 from distillguard.errors import ConfigError, InputNotFoundError
 from distillguard.settings_errors import KeyedProblem, config_error
+from distillguard.settings_pipeline import PipelineSettings
 
 WILDCARD_MODEL = "*"
 
@@ -339,6 +340,7 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = LedgerSettings()
     watermark: WatermarkSettings = WatermarkSettings()
     console: ConsoleSettings = ConsoleSettings()
+    pipeline: PipelineSettings = PipelineSettings()
 
     @field_validator("database_url")
     @classmethod

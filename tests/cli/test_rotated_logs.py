@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from distillguard.cli.main import app
-from distillguard.gateway.event_log import RotatingEventLog
+from distillguard.pipeline.event_log import RotatingEventLog
 from distillguard.sim import SimSummary
 
 runner = CliRunner()

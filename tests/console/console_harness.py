@@ -44,6 +44,8 @@ def console_settings(folder: Path, **more: Any) -> Settings:
         "auth": {"cache_ttl_s": 0},
         "tiers": {"open": {}},
         "default_tier": "open",
+        # The console reads the analyzer as events arrive: detection in the gateway's process.
+        "pipeline": {"detection": "inline"},
     }
     return load_settings(overrides={**base, **more})
 

@@ -158,6 +158,15 @@ def test_words() -> None:
     assert text.words("\ud800x") == ref_words("\ud800x")  # a lone surrogate separates too
 
 
+def test_words_with_a_limit_start_with_the_same_words() -> None:
+    for s in TEXTS:
+        every = ref_words(s.lower())
+        for limit in (1, 6, 300):
+            got = text.words(s.lower(), limit)
+            assert got[:limit] == every[:limit], repr(s)
+            assert len(got) <= limit + 1
+
+
 def test_simhash() -> None:
     cases = [text.words(s.lower()) for s in TEXTS]
     cases += [[], ["a"], ["é", "b"], ["ü"] * 40, [str(i) for i in range(100)]]

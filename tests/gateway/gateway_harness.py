@@ -83,5 +83,6 @@ def gateway_settings(folder: Path, **overrides: Any) -> Settings:
         "events": {"dir": str(folder / "events"), "reorder_window_s": 0.05},
         "auth": {"cache_ttl_s": 0},
         "tiers": TIERS,
+        "pipeline": {"detection": "inline"},
     }
     return load_settings(overrides=merged(base, overrides))

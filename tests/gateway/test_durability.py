@@ -163,10 +163,12 @@ def test_a_checkpoint_before_reading_on_keeps_what_the_last_one_said(tmp_path: P
     recorder, store = _recorder(tmp_path)
     before = Position(next_offset=8, held=frozenset({5}), log_file=None, log_size=0)
     store.save_detector_state({POSITION_KEY: before.to_bytes()})
-    recorder._restore()
-    recorder._save()  # what `start` does before the follower reads anything
+    follower = recorder.follower
+    assert follower is not None
+    follower.restore()
+    follower.save()  # what `start` does before the follower reads anything
     saved = Position.from_bytes(store.load_detector_state()[POSITION_KEY])
-    recorder.log.close()
+    follower.log.close()
     store.close()
     assert (saved.next_offset, saved.held) == (8, frozenset({5}))
     assert [o for o in range(10) if saved.done(o)] == [0, 1, 2, 3, 4, 6, 7]

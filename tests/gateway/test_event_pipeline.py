@@ -12,11 +12,11 @@ import pytest
 from gateway_harness import Gateway
 
 from distillguard.events import EventReader
-from distillguard.gateway.activity import Activity
-from distillguard.gateway.event_log import RotatingEventLog
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.recorder import EventRecorder
-from distillguard.gateway.reorder import ReorderBuffer
+from distillguard.pipeline.activity import Activity
+from distillguard.pipeline.event_log import RotatingEventLog
+from distillguard.pipeline.reorder import ReorderBuffer
 from distillguard.settings import EventSettings
 
 ASK = [{"role": "user", "content": "List three uses of graph theory."}]

@@ -29,6 +29,7 @@ def gateway_settings(folder: Path, secret: str, threads: int, batch: int) -> Any
         overrides={
             "database_url": f"sqlite:///{folder / 'dg.db'}",
             "events": {"dir": str(folder / "events")},
+            "pipeline": {"detection": "inline"},  # the event log is written in this process
             "upstreams": {
                 "local": {
                     "kind": "local",

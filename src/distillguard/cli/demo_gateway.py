@@ -144,6 +144,8 @@ def gateway_settings(folder: Path, reorder_window_s: float = 900.0, **more: Any)
                 "reorder_window_s": reorder_window_s,
             },
             "auth": {"cache_ttl_s": 3600.0},  # one scrypt check per key, not per request
+            # The demo reads the analyzer as the replay goes: detection in this process.
+            "pipeline": {"detection": "inline"},
         }
     )
 

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "calibrate": "detect_cmd",
     "demo": "demo_cmd",
     "serve": "serve_cmd",
+    "worker": "worker_cmd",
     "audit-log": "cases_cmd",
     "evidence": "evidence_cmd",
     "audit": "audit_cmd",

@@ -47,7 +47,7 @@ def serve(
         settings = load_settings(config, overrides)
         if upstream is not None:
             settings = with_upstream(settings, upstream)
-        run(settings)
+        run(settings, config)
     except DistillguardError as err:
         raise fail(err) from None
 

@@ -10,14 +10,16 @@ members). Detectors never do I/O and never read the clock: time is `f.ts`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self
 
 from distillguard.detect.features import RequestFeatures
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One request as an account's detectors see it: its features plus account context."""
+class Observation(NamedTuple):
+    """One request as an account's detectors see it: its features plus account context.
+
+    A named tuple, as `RequestFeatures` is: immutable, and cheap to build once per event.
+    """
 
     f: RequestFeatures
     novel: bool  # the account had not sent this exact prompt recently

@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from distillguard.detect.base import Detector, Observation, Signal
 from distillguard.detect.campaigns import LinkConfig
 from distillguard.detect.engine import AnalyzerConfig
@@ -75,8 +73,12 @@ class PradaBaseline:
             del self.distances[0]
         self.n += 1
         if self.n % self.EVERY == 0 and len(self.distances) >= 20:
+            # Slow to import (scipy a second): only for PRADA's test, never on `analyze`'s
+            # way to the full detector.
+            import numpy as np
+            from scipy.stats import shapiro
+
             d = np.asarray(self.distances, dtype=float)
-            from scipy.stats import shapiro  # slow to import: only for PRADA's test
 
             self.w = 1.0 if d.std() == 0 else float(shapiro(d).statistic)
 

@@ -199,9 +199,12 @@ PURPOSE: tuple[int, ...] = (NAMES.index("new"), NAMES.index("single"))
 VALUE: tuple[int, ...] = tuple(i for i, s in enumerate(STATISTICS) if s.weight > 0)
 
 
-def vector(usage: UsageDetector) -> tuple[float, ...]:
-    """The account's statistics, in the order of `STATISTICS`."""
-    return tuple(s.value(usage) for s in STATISTICS)
+_VALUES = tuple(s.value for s in STATISTICS)
+
+
+def vector(usage: UsageDetector, count: int | None = None) -> tuple[float, ...]:
+    """The account's statistics, in the order of `STATISTICS` (the first `count` only)."""
+    return tuple([value(usage) for value in _VALUES[:count]])
 
 
 def segment(usage: UsageDetector) -> str:

@@ -44,10 +44,11 @@ class UnionFind:
         self.parent: dict[str, str] = {}
 
     def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
+        parent = self.parent
+        up = parent.setdefault(x, x)
+        while up != x:  # path halving
+            parent[x] = up = parent[up]
+            x, up = up, parent[up]
         return x
 
     def union(self, a: str, b: str) -> None:
@@ -56,13 +57,24 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+Split = tuple[set[str], set[str]]  # an account's content tokens and the others
+
+
+def _split(tokens: set[str]) -> Split:
+    content = {t for t in tokens if t[0] in CONTENT_KINDS}
+    return content, tokens - content
+
+
 def _linked(a: set[str], b: set[str], min_content_jaccard: float) -> bool:
-    content_a = {t for t in a if t[0] in CONTENT_KINDS}
-    content_b = {t for t in b if t[0] in CONTENT_KINDS}
+    return _linked_split(_split(a), _split(b), min_content_jaccard)
+
+
+def _linked_split(a: Split, b: Split, min_content_jaccard: float) -> bool:
+    content_a, content_b = a[0], b[0]
     shared = content_a & content_b
     if not shared:
         return False
-    if (a - content_a) & (b - content_b):
+    if not a[1].isdisjoint(b[1]):
         return True
     # Without shared infrastructure, one common token is too little: ask for several.
     return len(shared) >= 2 and len(shared) / len(content_a | content_b) >= min_content_jaccard
@@ -94,13 +106,19 @@ def link_distinctive(kept: Mapping[str, set[str]], cfg: LinkConfig) -> list[list
             if token[0] in CONTENT_KINDS:
                 holders[token].append(account)
     uf = UnionFind()
+    find = uf.find
     checked: set[tuple[str, str]] = set()
+    split = {a: _split(tokens) for a, tokens in kept.items()}  # once, not once per pair
+    # Every pair of every token's holders: tens of thousands a re-linking, so lean.
     for accounts in holders.values():
-        for a, b in combinations(accounts, 2):
-            if (a, b) in checked or uf.find(a) == uf.find(b):
+        for pair in combinations(accounts, 2):
+            if pair in checked:
                 continue
-            checked.add((a, b))
-            if _linked(kept[a], kept[b], cfg.min_content_jaccard):
+            a, b = pair
+            if find(a) == find(b):
+                continue
+            checked.add(pair)
+            if _linked_split(split[a], split[b], cfg.min_content_jaccard):
                 uf.union(a, b)
     groups: dict[str, list[str]] = defaultdict(list)
     for account in uf.parent:
@@ -134,9 +152,10 @@ def shared_links(
     [('a', 'b', ('n1', 's1'))]
     """
     links = []
+    split = {a: _split(kept.get(a, set())) for a in members}
     for a, b in combinations(sorted(members), 2):
-        ta, tb = kept.get(a, set()), kept.get(b, set())
-        if _linked(ta, tb, cfg.min_content_jaccard):
+        if _linked_split(split[a], split[b], cfg.min_content_jaccard):
+            ta, tb = kept.get(a, set()), kept.get(b, set())
             links.append(PairLink(a, b, "shared", tuple(sorted(ta & tb))))
     return links
 
@@ -157,3 +176,24 @@ def cohesion(profiles: Sequence[ContentShares], prints: Sequence[set[str]]) -> f
 def campaign_id(members: list[str]) -> str:
     """A stable name for a campaign: the same first member gives the same id."""
     return f"cmp_{hash64(members[0]):016x}"[:12]
+
+
+def merge_groups(*sources: list[list[str]]) -> list[list[str]]:
+    """Union of overlapping groups from several linkers."""
+    owner: dict[str, int] = {}
+    groups: list[set[str]] = []
+    for source in sources:
+        for members in source:
+            hits = sorted({owner[a] for a in members if a in owner})
+            if not hits:
+                groups.append(set(members))
+                idx = len(groups) - 1
+            else:
+                idx = hits[0]
+                for other in hits[1:]:
+                    groups[idx] |= groups[other]
+                    groups[other] = set()
+                groups[idx] |= set(members)
+            for a in groups[idx]:
+                owner[a] = idx
+    return sorted((sorted(g) for g in groups if g), key=lambda g: g[0])

@@ -33,21 +33,30 @@ from distillguard.detect.campaigns import (
     campaign_id,
     distinctive,
     link_distinctive,
+    merge_groups,
     shared_links,
 )
+from distillguard.detect.detectors.probing import ProbeDetector
 from distillguard.detect.detectors.usage import UsageDetector
 from distillguard.detect.features import extract
-from distillguard.detect.linking import BehaviourLinkConfig, behaviour_links, behaviour_pairs
+from distillguard.detect.linking import (
+    BehaviourLinkConfig,
+    Placed,
+    behaviour_links,
+    behaviour_pairs,
+    placements,
+)
 from distillguard.detect.popularity import PromptOwners
 from distillguard.detect.population import MIN_PEERS, Population
 from distillguard.detect.profile import AccountProfile, default_detectors
 from distillguard.detect.scoring import (
     DEFAULT_THRESHOLD,
-    account_risk,
     assess,
     campaign_risk,
-    member_risk,
+    inherited_risk,
     plain_mean_rank,
+    probe_of,
+    ranked_risk,
     risk,
     usage_of,
 )
@@ -106,12 +115,22 @@ class _Track:
     linked_runs: int = 0  # consecutive re-linkings that found the account in a campaign
     score: float = 0.0  # the latest risk
     over: int = 0  # consecutive scorings at or over the threshold
+    # The profile's usage and probe detectors (None for a baseline's), found once rather
+    # than on each of the several lookups an event makes.
+    usage: UsageDetector | None = field(init=False, repr=False, compare=False)
+    probe: ProbeDetector | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.usage = usage_of(self.profile.detectors)
+        self.probe = probe_of(self.profile.detectors)
 
 
 # The key of the analyzer's own state among the per-account ones.
 CAMPAIGNS = "#campaigns"
 # A campaign's pairwise links are kept among its first members only: at most 276 pairs each.
 MAX_LINKED_MEMBERS = 24
+# What a campaign's risk reads of its members' merged detectors (`scoring.account_risk`).
+CAMPAIGN_DETECTORS = frozenset({UsageDetector.name, ProbeDetector.name})
 _TRACK_FIELDS = ("max_score", "first_flag", "campaign", "linked_runs", "score", "over")
 
 
@@ -157,7 +176,7 @@ class Analyzer:
             track = self.tracks[event.account] = _Track(AccountProfile(self.config.detectors()))
         profile = track.profile
         obs = profile.observe(extract(event, self.config.phrasing))
-        self._popularity(event.account, profile, obs.f.content)
+        self._popularity(event.account, track, obs.f.content)
         self.events += 1
         self._changed.add(event.account)
         if profile.n == behaviour.MIN_REQUESTS:
@@ -168,16 +187,16 @@ class Analyzer:
             return track.score
         return self._score(track)
 
-    def _popularity(self, account: str, profile: AccountProfile, content: int) -> None:
+    def _popularity(self, account: str, track: _Track, content: int) -> None:
         """Count prompts another account sent too, on both accounts (`detect.popularity`)."""
-        usage = usage_of(profile.detectors)
+        usage = track.usage
         if usage is None or not usage.was_new:
             return
         shared, owner = self.owners.claim(content, account)
         if shared:
             usage.shared += 1
         if owner is not None and owner in self.tracks:
-            first = usage_of(self.tracks[owner].profile.detectors)
+            first = self.tracks[owner].usage
             if first is not None:
                 first.shared += 1
                 self._changed.add(owner)
@@ -197,10 +216,10 @@ class Analyzer:
         elif self.config.scorer == "meanrank":
             score = plain_mean_rank(detectors, self.population)
         else:
-            score = account_risk(detectors, self.population)
+            score, lvl = ranked_risk(track.usage, track.probe, self.population)
             cid = track.campaign
             if cid is not None and track.linked_runs >= self.config.link_persistence:
-                score = member_risk(detectors, self.population, self.campaign_scores[cid], score)
+                score = inherited_risk(lvl, self.campaign_scores[cid], score)
         self._record(track, score)
         return score
 
@@ -216,7 +235,7 @@ class Analyzer:
         if self.config.scorer != "detectors":
             rows = {}
             for account, t in self.tracks.items():
-                usage = usage_of(t.profile.detectors)
+                usage = t.usage
                 if usage is not None and usage.n >= behaviour.MIN_REQUESTS:
                     rows[account] = (behaviour.segment(usage), behaviour.vector(usage))
             self.population = Population.build(rows)
@@ -239,12 +258,13 @@ class Analyzer:
         )
         groups = link_distinctive(kept, self.config.link)
         usages: dict[str, UsageDetector] = {}
+        placed: dict[str, Placed | None] = {}
         if self.config.scorer == "population":
-            found = {a: usage_of(t.profile.detectors) for a, t in eligible.items()}
-            usages = {a: u for a, u in found.items() if u is not None}
-            groups = _merge_groups(
-                groups, behaviour_links(usages, self.population, self.config.behaviour_link)
-            )
+            usages = {a: t.usage for a, t in eligible.items() if t.usage is not None}
+            # Ranked once here, for the groups and then each campaign's pairs.
+            placed = placements(usages, self.population, self.config.behaviour_link)
+            found = behaviour_links(usages, self.population, self.config.behaviour_link, placed)
+            groups = merge_groups(groups, found)
         previous = {a for a, t in self.tracks.items() if t.campaign is not None}
         for track in self.tracks.values():
             track.campaign = None
@@ -254,11 +274,11 @@ class Analyzer:
         for members in groups:
             cid = campaign_id(members)
             profiles = [self.tracks[a].profile for a in members]
-            merged = profiles[0].merged_detectors(profiles[1:])
+            merged = profiles[0].merged_detectors(profiles[1:], CAMPAIGN_DETECTORS)
             self.campaign_scores[cid] = campaign_risk(merged, self.population)
             self.campaign_members[cid] = members
             self.campaign_first_ts.setdefault(cid, now)
-            self.campaign_links[cid] = self._pair_links(members, kept, usages)
+            self.campaign_links[cid] = self._pair_links(members, kept, usages, placed)
             for a in members:
                 track = self.tracks[a]
                 track.campaign = cid
@@ -274,13 +294,17 @@ class Analyzer:
         }
 
     def _pair_links(
-        self, members: list[str], kept: dict[str, set[str]], usages: dict[str, UsageDetector]
+        self,
+        members: list[str],
+        kept: dict[str, set[str]],
+        usages: dict[str, UsageDetector],
+        placed: dict[str, Placed | None],
     ) -> tuple[PairLink, ...]:
         """Which of a campaign's first members are linked to which, and by what."""
         drawn = members[:MAX_LINKED_MEMBERS]
         links = shared_links(kept, drawn, self.config.link)
         near = {a: usages[a] for a in drawn if a in usages}
-        pairs = behaviour_pairs(near, self.population, self.config.behaviour_link)
+        pairs = behaviour_pairs(near, self.population, self.config.behaviour_link, placed)
         links.extend(PairLink(a, b, "behaviour") for a, b in pairs)
         return tuple(links)
 
@@ -368,24 +392,3 @@ class Analyzer:
 
 def _link_state(p: PairLink) -> list[Any]:
     return [p.a, p.b, p.kind, list(p.tokens)]
-
-
-def _merge_groups(*sources: list[list[str]]) -> list[list[str]]:
-    """Union of overlapping groups from several linkers."""
-    owner: dict[str, int] = {}
-    groups: list[set[str]] = []
-    for source in sources:
-        for members in source:
-            hits = sorted({owner[a] for a in members if a in owner})
-            if not hits:
-                groups.append(set(members))
-                idx = len(groups) - 1
-            else:
-                idx = hits[0]
-                for other in hits[1:]:
-                    groups[idx] |= groups[other]
-                    groups[other] = set()
-                groups[idx] |= set(members)
-            for a in groups[idx]:
-                owner[a] = idx
-    return sorted((sorted(g) for g in groups if g), key=lambda g: g[0])

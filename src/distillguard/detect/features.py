@@ -2,18 +2,26 @@
 
 Features are computed once per event and shared by every detector, so each detector's
 `update` is a few arithmetic operations on these fields.
+
+`extract` runs on every event (benchmarks/detection/throughput.py), so it walks the
+messages once, encodes each text once and hashes bytes it already has; values that
+repeat from request to request (system prompts, sampling set-ups, address ranges) are
+hashed once and looked up after.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from typing import NamedTuple
 
 from distillguard.detect import text
-from distillguard.events import Event, Response
+from distillguard.events import Event, Message, Response
 
 
-@dataclass(frozen=True, slots=True)
-class RequestFeatures:
+class RequestFeatures(NamedTuple):
+    """One request's features. A named tuple rather than a frozen dataclass: as immutable,
+    and built several times faster, which counts once per event."""
+
     ts: float
     prompt: int  # hash of the system prompt and the conversation's user turns
     template: int  # hash of the last user message's skeleton
@@ -50,8 +58,24 @@ def ip_prefix(ip: str | None) -> str:
         return ""
     if ":" in ip:
         return ":".join(ip.split(":")[:3]) + "::/48"
-    parts = ip.split(".")
-    return ".".join(parts[:3]) + ".0/24" if len(parts) == 4 else ip
+    # Four dot-separated parts, the first three kept: all before the last of three dots.
+    return ip[: ip.rindex(".")] + ".0/24" if ip.count(".") == 3 else ip
+
+
+# Hashes of values that repeat across requests, kept in bounded caches: system prompts
+# longer than `_CACHED_SYSTEM` characters are hashed every time, so the system prompts'
+# cache holds at most a few MB.
+_CACHED_SYSTEM = 2000
+
+
+@functools.lru_cache(maxsize=4096)
+def _config_hash(setup: str) -> int:
+    return text.stable_hash(setup)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_system_hash(system: str) -> int:
+    return text.stable_hash(system)
 
 
 def extract(event: Event, phrasing: bool = False) -> RequestFeatures:
@@ -62,65 +86,113 @@ def extract(event: Event, phrasing: bool = False) -> RequestFeatures:
     the SimHash distances and asks for them.
     """
     req = event.request
-    user = req.last_user
-    system = req.system_prompt
-    convo = system + "\x00" + "\x00".join(m.content for m in req.messages if m.role == "user")
+    system, users, encoded, tool_msgs, followups = _turns(req.messages)
+    user = users[-1] if users else ""
+    # The prompt hash is that of `system + "\0" + "\0".join(users)`, from the bytes of
+    # each part (UTF-8 encodes a concatenation part by part); the last user turn's bytes
+    # serve its own hash too.
+    convo = system.encode() + b"\x00" + b"\x00".join(encoded)
     resp = event.response
-    prompt_tokens = resp.prompt_tokens if resp and resp.prompt_tokens is not None else None
+    prompt_tokens = resp.prompt_tokens if resp is not None else None
     if prompt_tokens is None:
-        prompt_tokens = len(convo) // 4
-    completion = resp.completion_tokens if resp and resp.completion_tokens is not None else 0
+        prompt_tokens = _convo_chars(system, users) // 4
+    completion = resp.completion_tokens if resp is not None else None
+    if completion is None:
+        completion = 0
     lowered = user[:3000].lower()
     tokens = text.words(lowered)
-    found: set[str] = set()
-    if phrasing:
-        # Instructions sit at the start or the end of a prompt; the middle is the payload.
-        tail = user[-500:].lower() if len(user) > 3500 else ""
-        system_lowered = system[:1000].lower()
-        cues = lowered[:1500] + "\n" + lowered[-500:] + tail + "\n" + system_lowered
-        vocab = set(tokens)
-        vocab.update(text.words(tail + " " + system_lowered))
-        found = text.cues(cues, vocab)
+    found = _cues(user, lowered, tokens, system) if phrasing else _NO_CUES
     rubric = "rubric" in found
-    tool_msgs = sum(1 for m in req.messages if m.role == "tool")
+    bias = req.logit_bias
+    # In field order: positional arguments, as keywords cost a third more once per event.
     return RequestFeatures(
-        ts=event.ts,
-        prompt=text.stable_hash(convo),
-        template=text.stable_hash(text.skeleton(user)),
-        system=text.stable_hash(system) if system else 0,
-        simhash=text.simhash(tokens) if phrasing else 0,
-        cot="cot" in found,
-        rubric=rubric,
-        agentic=bool(req.tools) or "agentic" in found or tool_msgs > 0,
-        area=text.area(lowered, tokens, rubric),
-        turns=max(1, req.turns),
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion,
-        reasoning_tokens=(resp.reasoning_tokens or 0) if resp else 0,
-        max_tokens=req.max_tokens,
-        temperature=req.temperature,
-        n=req.n,
-        logprobs=req.logprobs,
-        top_logprobs=req.top_logprobs or 0,
-        bias_ids=tuple(k for k, _ in req.logit_bias),
-        bias_max=max((abs(b) for _, b in req.logit_bias), default=0.0),
-        ip_prefix=ip_prefix(event.ip),
-        user_agent=event.user_agent or "",
-        served=200 <= event.status < 300,
-        content=text.stable_hash(user),
-        config=text.stable_hash(
+        event.ts,
+        text.hash_bytes(convo),
+        text.stable_hash(text.skeleton(user)),
+        _system_hash(system),
+        text.simhash(tokens) if phrasing else 0,
+        "cot" in found,
+        rubric,
+        bool(req.tools) or "agentic" in found or tool_msgs > 0,
+        text.area(lowered, tokens, rubric),
+        max(1, len(users)),
+        prompt_tokens,
+        completion,
+        (resp.reasoning_tokens or 0) if resp is not None else 0,
+        req.max_tokens,
+        req.temperature,
+        req.n,
+        req.logprobs,
+        req.top_logprobs or 0,
+        tuple([k for k, _ in bias]) if bias else (),
+        max([abs(b) for _, b in bias]) if bias else 0.0,
+        ip_prefix(event.ip),
+        event.user_agent or "",
+        200 <= event.status < 300,
+        text.hash_bytes(encoded[-1]) if encoded else _EMPTY_HASH,
+        _config_hash(
             f"{req.model}|{req.temperature}|{req.top_p}|{req.seed}|{req.reasoning_effort}"
         ),
-        capped=_capped(resp, req.max_tokens, completion),
-        tool_msgs=tool_msgs,
-        followups=sum(1 for m in req.messages if m.role == "assistant"),
+        _capped(resp, req.max_tokens, completion),
+        tool_msgs,
+        followups,
     )
+
+
+_NO_CUES: frozenset[str] = frozenset()
+_EMPTY_HASH = text.stable_hash("")
+
+
+def _turns(messages: tuple[Message, ...]) -> tuple[str, list[str], list[bytes], int, int]:
+    """One pass for what `Request.system_prompt` and the user turns give (each user turn
+    also UTF-8 encoded), and how many tool and assistant turns there are."""
+    systems: list[str] = []
+    users: list[str] = []
+    encoded: list[bytes] = []
+    tool_msgs = followups = 0
+    for m in messages:
+        role = m.role
+        if role == "user":
+            users.append(m.content)
+            encoded.append(m.content.encode())
+        elif role == "assistant":
+            followups += 1
+        elif role == "tool":
+            tool_msgs += 1
+        elif role == "system" or role == "developer":
+            systems.append(m.content)
+    return "\n".join(systems), users, encoded, tool_msgs, followups
+
+
+def _system_hash(system: str) -> int:
+    if not system:
+        return 0
+    if len(system) > _CACHED_SYSTEM:
+        return text.stable_hash(system)
+    return _cached_system_hash(system)
+
+
+def _convo_chars(system: str, users: list[str]) -> int:
+    """len(system + "\0" + "\0".join(users)), without building it."""
+    return len(system) + 1 + sum(map(len, users)) + max(len(users) - 1, 0)
+
+
+def _cues(user: str, lowered: str, tokens: list[str], system: str) -> set[str]:
+    """The cue names (`text.cues`) of the prompt's start and end and its system prompt."""
+    # Instructions sit at the start or the end of a prompt; the middle is the payload.
+    tail = user[-500:].lower() if len(user) > 3500 else ""
+    system_lowered = system[:1000].lower()
+    cues = lowered[:1500] + "\n" + lowered[-500:] + tail + "\n" + system_lowered
+    vocab = set(tokens)
+    vocab.update(text.words(tail + " " + system_lowered))
+    return text.cues(cues, vocab)
 
 
 def _capped(resp: Response | None, max_tokens: int | None, completion: int) -> bool:
     """Whether the answer ran into its length limit: harvests ask for all they can get."""
     if resp is None:
         return False
-    if any(c.finish_reason == "length" for c in resp.choices):
-        return True
+    for c in resp.choices:
+        if c.finish_reason == "length":
+            return True
     return max_tokens is not None and max_tokens >= 64 and completion >= 0.95 * max_tokens

@@ -41,17 +41,23 @@ class BehaviourLinkConfig:
 
 
 Row = tuple[str, tuple[float, ...]]  # an account and its core percentiles
+# Where a linkable account is compared: its segment and dominant set-up, and its row.
+Placed = tuple[tuple[str, int], Row]
 
 
 def behaviour_links(
     usages: Mapping[str, UsageDetector],
     population: Population,
     config: BehaviourLinkConfig | None = None,
+    placed: Mapping[str, Placed | None] | None = None,
 ) -> list[list[str]]:
-    """Groups of at least `min_members` accounts with one set-up and one behaviour region."""
+    """Groups of at least `min_members` accounts with one set-up and one behaviour region.
+
+    `placed`: what `placements` gave for these accounts, so a re-linking ranks each once.
+    """
     cfg = config or BehaviourLinkConfig()
     groups: list[list[str]] = []
-    for bucket in _buckets(usages, population, cfg):
+    for bucket in _buckets(usages, population, cfg, placed):
         groups.extend(_close_groups(bucket[: cfg.max_bucket], cfg.max_distance))
     return sorted((g for g in groups if len(g) >= cfg.min_members), key=lambda g: g[0])
 
@@ -60,37 +66,61 @@ def behaviour_pairs(
     usages: Mapping[str, UsageDetector],
     population: Population,
     config: BehaviourLinkConfig | None = None,
+    placed: Mapping[str, Placed | None] | None = None,
 ) -> list[tuple[str, str]]:
     """The pairs `behaviour_links` joins directly (one set-up, within `max_distance` on every
     core statistic): call it with one campaign's members, as it is quadratic in them."""
     cfg = config or BehaviourLinkConfig()
     pairs: list[tuple[str, str]] = []
-    for rows in _buckets(usages, population, cfg):
+    for rows in _buckets(usages, population, cfg, placed):
         for i, (a, va) in enumerate(rows):
             pairs.extend((a, b) for b, vb in rows[i + 1 :] if _close(va, vb, cfg.max_distance))
     return sorted(pairs)
 
 
+def placements(
+    usages: Mapping[str, UsageDetector],
+    population: Population,
+    config: BehaviourLinkConfig | None = None,
+) -> dict[str, Placed | None]:
+    """Each account's bucket and row, None for one that is not linked at all."""
+    cfg = config or BehaviourLinkConfig()
+    return {account: _place(account, usage, population, cfg) for account, usage in usages.items()}
+
+
 def _buckets(
-    usages: Mapping[str, UsageDetector], population: Population, cfg: BehaviourLinkConfig
+    usages: Mapping[str, UsageDetector],
+    population: Population,
+    cfg: BehaviourLinkConfig,
+    placed: Mapping[str, Placed | None] | None,
 ) -> list[list[Row]]:
     """The linkable accounts, by behaviour segment and dominant sampling set-up."""
     buckets: dict[tuple[str, int], list[Row]] = defaultdict(list)
     for account in sorted(usages):
-        usage = usages[account]
-        if usage.n < behaviour.MIN_REQUESTS:
-            continue
-        ranks = population.rank(behaviour.segment(usage), behaviour.vector(usage))
-        if ranks is None:
-            continue
-        pcts = ranks.percentiles
-        lean = level(usage, ranks)
-        setup = usage.setup() if cfg.same_setup else 0
-        if lean < cfg.min_lean or setup is None:
-            continue
-        core = tuple(pcts[i] for i in _CORE_INDEX)
-        buckets[(ranks.segment, setup)].append((account, core))
+        if placed is not None and account in placed:
+            where = placed[account]
+        else:
+            where = _place(account, usages[account], population, cfg)
+        if where is not None:
+            buckets[where[0]].append(where[1])
     return list(buckets.values())
+
+
+def _place(
+    account: str, usage: UsageDetector, population: Population, cfg: BehaviourLinkConfig
+) -> Placed | None:
+    if usage.n < behaviour.MIN_REQUESTS:
+        return None
+    ranks = population.rank(behaviour.segment(usage), behaviour.vector(usage))
+    if ranks is None:
+        return None
+    pcts = ranks.percentiles
+    lean = level(usage, ranks)
+    setup = usage.setup() if cfg.same_setup else 0
+    if lean < cfg.min_lean or setup is None:
+        return None
+    core = tuple(pcts[i] for i in _CORE_INDEX)
+    return (ranks.segment, setup), (account, core)
 
 
 def _close(va: tuple[float, ...], vb: tuple[float, ...], distance: float) -> bool:

@@ -21,8 +21,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from distillguard.detect.behaviour import NAMES, TOLERANCES
 from distillguard.detect.sketches import hash64
 
@@ -52,6 +50,10 @@ class Population:
         # `np.searchsorted`, and ranking runs on every scoring.
         self._sorted: dict[str, list[list[float]]] = {}
         self._medians: dict[str, tuple[float, ...]] = {}
+        if not any(self.samples.values()):
+            return
+        import numpy as np  # here, not at the top: `analyze --help` has no use for it
+
         for seg, rows in self.samples.items():
             if rows:
                 table = np.sort(np.array(list(rows.values()), dtype=np.float64), 0)
@@ -77,17 +79,24 @@ class Population:
 
     def rank(self, segment: str, values: Sequence[float]) -> Ranks | None:
         """Mid-rank percentile of each value among the segment's peers (all, if too few)."""
+        found = self._table(segment)
+        if found is None:
+            return None
+        seg, table = found
+        return Ranks(seg, len(table[0]), _percentiles(table, values), self._medians[seg])
+
+    def percentiles(self, segment: str, values: Sequence[float]) -> tuple[float, ...] | None:
+        """`rank`'s percentiles of the first len(values) statistics, ranking those alone."""
+        found = self._table(segment)
+        return None if found is None else _percentiles(found[1][: len(values)], values)
+
+    def _table(self, segment: str) -> tuple[str, list[list[float]]] | None:
+        """The segment ranked in and its sorted columns; None while it has too few peers."""
         seg = segment if len(self.samples.get(segment, {})) >= MIN_PEERS else ALL
         table = self._sorted.get(seg)
         if table is None or len(table[0]) < MIN_PEERS:
             return None
-        n = len(table[0])
-        pcts = []
-        for col, v, tol in zip(table, values, TOLERANCES, strict=True):
-            below = bisect_left(col, v - tol)
-            upto = bisect_right(col, v + tol)
-            pcts.append((below + 0.5 * (upto - below)) / n)
-        return Ranks(seg, n, tuple(pcts), self._medians[seg])
+        return seg, table
 
     def merge(self, other: Population, cap: int = 4096) -> Population:
         rows: dict[str, dict[str, tuple[float, ...]]] = {}
@@ -107,3 +116,15 @@ class Population:
         if list(state.get("names", [])) != list(NAMES):
             return cls()  # saved by another version's statistics: relearned at the next rebuild
         return cls(state["samples"])
+
+
+def _percentiles(columns: list[list[float]], values: Sequence[float]) -> tuple[float, ...]:
+    """Per statistic (below + half the ties) / n: `below` the peers under v - tol, ties
+    those within tol of v. One comprehension, as ranking runs on every scoring."""
+    n = len(columns[0])
+    return tuple(
+        [
+            ((below := bisect_left(col, v - tol)) + 0.5 * (bisect_right(col, v + tol) - below)) / n
+            for col, v, tol in zip(columns, values, TOLERANCES[: len(columns)], strict=True)
+        ]
+    )

@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 import functools
 import math
+from array import array
+from collections.abc import Collection
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import orjson
 
 from distillguard.detect.base import Detector, Observation
@@ -48,7 +48,9 @@ class AccountProfile:
         self.n = 0
         self.last_ts = -math.inf
         self.seen = RotatingBloom()
-        self.ring: npt.NDArray[np.uint32] = np.zeros(RING, dtype=np.uint32)
+        # 32-bit SimHashes in a plain array: importing numpy for it would slow every start
+        # of `analyze`, and only the PRADA baseline fills the ring.
+        self.ring = array("I", [0]) * RING
         self.ring_fill = 0
         self.systems = SpaceSaving(6)
         self.nets = SpaceSaving(6)
@@ -57,17 +59,8 @@ class AccountProfile:
     def observe(self, f: RequestFeatures) -> Observation:
         """Update the context and every detector with one request; return its observation."""
         novel = not self.seen.seen_then_add(f.prompt)
-        filled = min(self.ring_fill, RING)
-        if not f.simhash:  # features without phrasing: no distances to keep
-            distance = 32
-        elif filled:
-            xor = self.ring[:filled] ^ np.uint32(f.simhash)
-            distance = int(np.bitwise_count(xor).min())
-        else:
-            distance = 32
-        if f.simhash:
-            self.ring[self.ring_fill % RING] = f.simhash
-            self.ring_fill += 1
+        # Features without phrasing have no SimHash: no distances to keep.
+        distance = self._nearest(f.simhash) if f.simhash else 32
         obs = Observation(f, novel, distance, f.ts - self.last_ts)
         self.n += 1
         self.last_ts = f.ts
@@ -81,6 +74,16 @@ class AccountProfile:
             detector.update(obs)
         return obs
 
+    def _nearest(self, simhash: int) -> int:
+        """Distance from `simhash` to the nearest recent prompt's (32 if none); keeps it."""
+        filled = min(self.ring_fill, RING)
+        distance = 32
+        if filled:
+            distance = min([(h ^ simhash).bit_count() for h in self.ring[:filled]])
+        self.ring[self.ring_fill % RING] = simhash
+        self.ring_fill += 1
+        return distance
+
     def fingerprint(self) -> set[str]:
         """Tokens that coordinated accounts share: templates, system prompts, nets, agents."""
         tokens: set[str] = set()
@@ -88,8 +91,8 @@ class AccountProfile:
         # one harvest through one scaffold, while colleagues share a prompt now and then.
         for d in self.detectors:
             if isinstance(d, TemplateDetector):
-                tokens.update(f"t{k:x}" for k, c in d.heavy.top(8) if c >= max(5, 0.1 * self.n))
-        tokens.update(f"s{k:x}" for k, c in self.systems.top(4) if c >= 0.3 * self.n)
+                tokens.update([f"t{k:x}" for k in d.heavy.heavy(8, max(5, 0.1 * self.n))])
+        tokens.update([f"s{k:x}" for k in self.systems.heavy(4, 0.3 * self.n)])
         tokens.update(f"n{k:x}" for k, _ in self.nets.top(4))
         tokens.update(f"u{k:x}" for k, _ in self.uas.top(2))
         return tokens
@@ -127,7 +130,7 @@ class AccountProfile:
         p.n = state["n"]
         p.last_ts = state["last_ts"] if state["last_ts"] is not None else -math.inf
         p.seen = RotatingBloom.from_state(state["seen"])
-        p.ring = np.array(state["ring"], dtype=np.uint32)
+        p.ring = array("I", state["ring"])
         p.ring_fill = state["ring_fill"]
         p.systems = SpaceSaving.from_state(state["systems"])
         p.nets = SpaceSaving.from_state(state["nets"])
@@ -136,10 +139,23 @@ class AccountProfile:
             d.load_state(state["detectors"][d.name])
         return p
 
-    def merged_detectors(self, others: list[AccountProfile]) -> list[Detector]:
-        """Fresh detectors holding this profile's evidence plus the others' (a campaign)."""
-        merged = [copy.deepcopy(d) for d in self.detectors]
+    def merged_detectors(
+        self, others: list[AccountProfile], names: Collection[str] | None = None
+    ) -> list[Detector]:
+        """Fresh detectors holding this profile's evidence plus the others' (a campaign).
+
+        `names`: only the detectors of those names (a campaign's risk reads two of three).
+        """
+        mine = self.detectors if names is None else [d for d in self.detectors if d.name in names]
+        merged = [_copy(d) for d in mine]
         for m in merged:
             for other in others:
                 m.merge(next(x for x in other.detectors if x.name == m.name))
         return merged
+
+
+def _copy(d: Detector) -> Detector:
+    """An independent copy of a detector: the built-in ones copy themselves, for speed."""
+    if isinstance(d, UsageDetector | ProbeDetector | TemplateDetector):
+        return d.copy()
+    return copy.deepcopy(d)

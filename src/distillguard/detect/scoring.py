@@ -46,6 +46,9 @@ FLOOR, CEILING = 0.25, 0.75
 # which it fully is.
 NEW_LO, NEW_HI = 0.3, 0.8
 _WEIGHTS = tuple(s.weight for s in behaviour.STATISTICS)
+_VALUE_WEIGHT = sum(_WEIGHTS[i] for i in behaviour.VALUE)
+# How many statistics, from the first, a score reads (`scored_level`): purpose and value.
+SCORED = max(*behaviour.PURPOSE, *behaviour.VALUE) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +89,21 @@ def purpose(usage: UsageDetector, ranks: Ranks) -> float:
     on its own, since a harvest has no use for the same prompt twice whatever the peers
     do.
     """
-    weakest = min(ranks.percentiles[i] for i in behaviour.PURPOSE)
+    return _purpose(usage, ranks.percentiles)
+
+
+def _purpose(usage: UsageDetector, pcts: Sequence[float]) -> float:
+    weakest = min([pcts[i] for i in behaviour.PURPOSE])
     return weakest * ramp(usage.new_share(), NEW_LO, NEW_HI)
 
 
 def value(ranks: Ranks) -> float:
     """The weighted mean of the harvest-value percentiles, in [0, 1]."""
-    return sum(_WEIGHTS[i] * ranks.percentiles[i] for i in behaviour.VALUE) / sum(
-        _WEIGHTS[i] for i in behaviour.VALUE
-    )
+    return _value(ranks.percentiles)
+
+
+def _value(pcts: Sequence[float]) -> float:
+    return sum([_WEIGHTS[i] * pcts[i] for i in behaviour.VALUE]) / _VALUE_WEIGHT
 
 
 def level(usage: UsageDetector, ranks: Ranks) -> float:
@@ -105,16 +114,40 @@ def level(usage: UsageDetector, ranks: Ranks) -> float:
 def behaviour_risk(usage: UsageDetector, ranks: Ranks | None) -> float:
     if ranks is None:
         return 0.0
-    lvl = level(usage, ranks)
+    return _level_risk(level(usage, ranks))
+
+
+def _level_risk(lvl: float) -> float:
     # The small linear term keeps accounts under FLOOR ordered (for ranking and review).
     return min(1.0, ramp(lvl, FLOOR, CEILING) + 0.01 * lvl)
 
 
 def account_risk(detectors: Sequence[Detector], population: Population) -> float:
-    usage = usage_of(detectors)
-    probe = probe_of(detectors)
-    own = behaviour_risk(usage, ranks_for(usage, population)) if usage else 0.0
-    return max(own, probe.score() if probe else 0.0)
+    return ranked_risk(usage_of(detectors), probe_of(detectors), population)[0]
+
+
+def scored_level(usage: UsageDetector, population: Population) -> float | None:
+    """`level(usage, ranks_for(usage, population))`, or None where there are no ranks.
+
+    Only the statistics that purpose and value read are computed and ranked: a scoring
+    runs on many of an account's requests, and the rest (context, as the hours of day)
+    matter only to the reasons and evidence that `assess` gives.
+    """
+    if usage.n < behaviour.MIN_REQUESTS:
+        return None
+    values = behaviour.vector(usage, SCORED)
+    pcts = population.percentiles(behaviour.segment(usage), values)
+    return None if pcts is None else _purpose(usage, pcts) * _value(pcts)
+
+
+def ranked_risk(
+    usage: UsageDetector | None, probe: ProbeDetector | None, population: Population
+) -> tuple[float, float | None]:
+    """`account_risk` of an account's usage and probe detectors, and the `scored_level`
+    behind it, which `inherited_risk` takes: a campaign member is ranked once a scoring."""
+    lvl = scored_level(usage, population) if usage else None
+    own = 0.0 if lvl is None else _level_risk(lvl)
+    return max(own, probe.score() if probe else 0.0), lvl
 
 
 def assess(
@@ -213,6 +246,13 @@ def member_risk(
     if campaign <= own or not leans(detectors, population):
         return own
     return campaign
+
+
+def inherited_risk(level: float | None, campaign: float, own: float) -> float:
+    """`member_risk` given the member's `scored_level` (from `ranked_risk`)."""
+    if campaign <= own or level is None:
+        return own
+    return campaign if level >= MIN_OWN_LEAN else own
 
 
 def plain_mean_rank(detectors: Sequence[Detector], population: Population) -> float:

@@ -15,9 +15,10 @@ import re
 import struct
 import zlib
 from hashlib import blake2b
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 _DIGITS = re.compile(r"\d+")
 # A `Label:` line head (see `skeleton`), matched line by line.
@@ -142,13 +143,21 @@ def stable_hash(text: str) -> int:
     return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little") >> 1
 
 
-def words(lowered: str) -> list[str]:
+def hash_bytes(data: bytes) -> int:
+    """`stable_hash` of the text whose UTF-8 encoding is `data`."""
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "little") >> 1
+
+
+def words(lowered: str, limit: int = -1) -> list[str]:
     """The runs of [a-z0-9'] in the text, in order (what `re.findall("[a-z0-9']+")` gives).
 
     Every other character separates: non-ASCII ones become "?" on the way to bytes, and
     the translate table turns them and the rest into spaces. 3x faster than the regex.
+    A `limit` stops the split there: the first `limit` items are the first words, and
+    one more item holds the rest of the text if there is any (its words are never made).
     """
-    return lowered.encode("ascii", "replace").translate(_WORD_BYTES).decode("ascii").split()
+    spaced = lowered.encode("ascii", "replace").translate(_WORD_BYTES).decode("ascii")
+    return spaced.split(None, limit)
 
 
 def skeleton(text: str) -> str:
@@ -161,7 +170,7 @@ def skeleton(text: str) -> str:
     first = text[:200].split("\n", 1)[0]
     if ":" in first:
         first = first.split(":", 1)[0]
-    head = " ".join(words(_mask_digits(first.lower()))[:6])
+    head = " ".join(words(_mask_digits(first.lower()), 6)[:6])
     return f"{head}|{','.join(_labels(text[:1500]))}"
 
 
@@ -179,6 +188,8 @@ def _labels(text: str) -> list[str]:
     multiline mode, but tried only at line starts. (There a `\\s*` that runs over blank
     lines finds the label of the line it stops on, the one this finds on that line.)"""
     out: list[str] = []
+    if ":" not in text:  # a label ends in one; most prompts have none, and this is quick
+        return out
     match = _LABEL.match
     for line in text.split("\n"):
         m = match(line)
@@ -206,6 +217,8 @@ def simhash(tokens: list[str]) -> int:
     # Bit i of the result is set when more than half the grams have bit i set; at most 63
     # grams, so a uint8 count cannot overflow.
     n = len(crcs)
+    import numpy as np  # imported on first use: only the PRADA baseline reads SimHashes
+
     packed = np.frombuffer(struct.pack(f"<{n}I", *crcs), dtype=np.uint8)
     bits = np.unpackbits(packed, bitorder="little").reshape(n, 32)
     ones: npt.NDArray[np.uint8] = bits.sum(axis=0, dtype=np.uint8)
@@ -225,8 +238,10 @@ def area(lowered: str, tokens: list[str], rubric: bool | None = None) -> str:
         return "choice"
     if _MATH_EXPR.search(lowered[:1500]):
         return "math"
-    vocab = set(tokens[:300])
+    # Each keyword set tested against the word list itself: building a set of the words
+    # would hash every one, while most prompts hit the first area at an early word.
+    head = tokens if len(tokens) <= 300 else tokens[:300]
     for name, keys in AREAS:
-        if not vocab.isdisjoint(keys):
+        if not keys.isdisjoint(head):
             return name
     return "other"

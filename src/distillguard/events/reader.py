@@ -28,7 +28,7 @@ import orjson
 from distillguard.errors import EventFormatError, InputNotFoundError, OutOfOrderError
 from distillguard.events.schema import Event, FieldError, parse_event
 
-# The gateway's rotations (gateway/event_log.py): events-YYYYMMDDTHHMMSSZ-PID-NNNN.jsonl,
+# The gateway's rotations (pipeline/event_log.py): events-YYYYMMDDTHHMMSSZ-PID-NNNN.jsonl,
 # perhaps gzipped afterwards by logrotate. NNNN may outgrow four digits, so it is compared
 # as a number, not as text.
 _ROTATION = re.compile(r"events-(\d{8}T\d{6}Z)-(\d+)-(\d+)\.jsonl(?:\.gz)?")

@@ -22,7 +22,6 @@ import hashlib
 import tempfile
 import time
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +35,10 @@ from distillguard.errors import AuditError, InputNotFoundError
 from distillguard.forensics.ledger_export import export_slice
 from distillguard.forensics.ledger_verify import verify_ledger
 from distillguard.forensics.signing import load_verifier, public_path
+from distillguard.pipeline.view import merged_campaigns
 from distillguard.settings import Settings
 from distillguard.store import Account, AuditEntry, Case, Store
+from distillguard.store.detector_state import decode
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -121,15 +122,14 @@ def _cases_of(store: Store, account_id: str) -> list[Case]:
 def _detection(store: Store, account_id: str, cases: list[Case]) -> dict[str, Any]:
     """The detector's view now (from the saved state), and the scores the cases recorded."""
     out: dict[str, Any] = {"account": account_id, "risk": None, "reasons": [], "requests": 0}
-    blob = store.load_detector_state().get(account_id)
+    saved = store.load_detector_state()
+    blob = saved.get(account_id)
     if blob is not None:
-        track = _load_track(orjson.loads(zlib.decompress(blob)))
-        shared = store.load_detector_state().get(CAMPAIGNS)
-        population = (
-            Population.from_state(orjson.loads(zlib.decompress(shared)).get("population", {}))
-            if shared is not None
-            else None
-        )
+        track = _load_track(decode(blob))
+        # One shared state, or one per worker partition: their populations, merged.
+        shared = [decode(b) for k, b in saved.items() if k.split("@")[0] == CAMPAIGNS]
+        merged = merged_campaigns(shared) if shared else {}
+        population = Population.from_state(merged["population"]) if "population" in merged else None
         out["risk"] = round(track.max_score, 4)
         out["requests"] = track.profile.n
         out["reasons"] = list(assess(track.profile.detectors, population).reasons)

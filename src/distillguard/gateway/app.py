@@ -7,6 +7,7 @@ drains it and closes every client. Nothing happens at import time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,18 +30,24 @@ from distillguard.gateway.proxy import Proxy
 from distillguard.gateway.recorder import EventRecorder
 from distillguard.gateway.size_limits import SizeLimits
 from distillguard.gateway.upstreams import open_router
+from distillguard.pipeline.supervisor import WorkerProcess
 from distillguard.settings import Settings
 from distillguard.store import Store, open_store
 
 
-def build_app(settings: Settings, *, store: Store | None = None) -> Starlette:
-    """The gateway app; `store` lets a caller share one it already opened."""
+def build_app(
+    settings: Settings, *, store: Store | None = None, worker: WorkerProcess | None = None
+) -> Starlette:
+    """The gateway app; `store` lets a caller share one it already opened; `worker` is a
+    detection worker to run beside it, from start to shutdown."""
     from distillguard.console import console_mount  # it imports gateway modules: not at the top
 
     store = store if store is not None else open_store(settings)
     metrics = GatewayMetrics()
     enforcement = Enforcement(settings.policy, store)
-    recorder = EventRecorder(settings.events, metrics, store, settings.ledger, enforcement)
+    recorder = EventRecorder(
+        settings.events, metrics, store, settings.ledger, enforcement, settings.pipeline
+    )
     auth = Authenticator(store, settings.auth, metrics)
     proxy = Proxy(
         settings,
@@ -55,11 +62,15 @@ def build_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await recorder.start()
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
             await proxy.drain()
             await recorder.stop()
+            if worker is not None:
+                await asyncio.to_thread(worker.stop)  # it reads the journal to its end
             await proxy.router.aclose()
             await proxy.limiter.aclose()
             store.close()

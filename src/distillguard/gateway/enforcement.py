@@ -5,17 +5,16 @@ it allows (parameters stripped or capped, or a refusal), the tier's limits scale
 throttle, and for the answer the reasoning it may see. In shadow mode nothing changes, and
 the event records what would have.
 
-After each scored event (the recorder's worker thread): `Enforcer.observe` moves the
-account's level; a move is written to the audit log, and an escalation into a level with
-`case = true` opens (or updates) a case for the account, and for its campaign when it is
-linked into one.
+Off the hot path, the `CaseKeeper` (pipeline/case_keeper.py) moves levels from scores,
+audits each move and opens cases. With detection in this process it shares this class's
+`Enforcer`; with detection in a worker process the gateway instead follows the decisions the
+workers publish (`follow_decisions`, one indexed query a second, applied between requests).
 Accounts a reviewer dismissed or allowlisted are left alone (an allowlisting until its
-end, on the wall clock: replayed event times must not end it early or late). Escalated
-levels are saved with the detector state, so a restart keeps them.
+end, on the wall clock: replayed event times must not end it early or late).
 
 Both sides change the levels (a first decision can create an account's state, an
 observation can evict another's), so the `Enforcer` takes its one lock in each of its public
-methods; this class's own lock only hands introductions from the loop to the recorder.
+methods.
 """
 
 from __future__ import annotations
@@ -23,38 +22,29 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import threading
-import time
-from collections import OrderedDict, deque
 from collections.abc import Iterable
 from typing import Any
 
 from distillguard.detect.engine import Analyzer
-from distillguard.errors import StoreError
 from distillguard.events import Event
 from distillguard.gateway.api_errors import ApiError
+from distillguard.pipeline.allowlist import Allowlist
+from distillguard.pipeline.case_keeper import CaseKeeper
 from distillguard.policy import (
     AccountAttributes,
     Change,
     Decision,
     Enforcer,
-    Transition,
     apply_request,
     apply_response,
     default_policy,
     load_policy,
 )
-from distillguard.policy.replay import fresh_risk
 from distillguard.settings import PolicySettings
-from distillguard.store import Account, AuditEntry, Store, Tier
+from distillguard.store import Account, Store, Tier
+from distillguard.store.detector_state import decode
 
 log = logging.getLogger("distillguard.gateway.policy")
-
-POLICY_STATE = "#policy"  # the key of saved levels among the detector states
-_TRAIL = 64  # (ts, risk) points kept per watched account, for case evidence
-_SAMPLES = 5  # recent prompts kept per watched account
-_WATCHED = 50_000  # accounts with a trail at most (least recently scored forgotten)
-_WATCH_RISK = 0.1
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -95,13 +85,11 @@ class Enforcement:
         self.enforcer = Enforcer(self.policy)
         self.settings = settings
         self._store = store
-        # Accounts reviewers dismissed or allowlisted -> the allowlisting's end (None: never).
-        self.allowed: dict[str, float | None] = {}
+        self.allowlist = Allowlist(store)
         self._throttled: dict[tuple[str, float], Tier] = {}
-        self._lock = threading.Lock()  # over _pending: the loop adds, the recorder takes
         self._introduced: set[str] = set()
-        self._pending: list[Transition] = []
-        self._trails: OrderedDict[str, tuple[deque[list[float]], deque[str]]] = OrderedDict()
+        self.keeper = CaseKeeper(self.enforcer, store, self.is_allowed)
+        self._decisions_seen = 0  # the version of the last published decision applied
 
     # -- the hot path
     def on_request(
@@ -127,10 +115,7 @@ class Enforcement:
     def introduce(self, who: Account, tier: str, now: float) -> None:
         """An account's level from its attributes alone, before any of its requests is
         scored (an unverified account starts on probation); again when they change."""
-        with self._lock:
-            t = self.enforcer.update_account(who.id, now=now, tier=tier, attrs=attributes_of(who))
-            if t is not None:
-                self._pending.append(t)  # audited by the recorder's thread, off this path
+        self.keeper.introduce(who.id, now=now, tier=tier, attrs=attributes_of(who))
         self._introduced.add(who.id)
 
     def limits(self, tier: Tier, decision: Decision) -> Tier:
@@ -154,135 +139,54 @@ class Enforcement:
         out = apply_response(response, decision, self.policy.summary_chars)
         return dict(out.body), out.changes
 
-    # -- off the hot path (the recorder's worker thread)
-    def observe(self, event: Event, risk: float, analyzer: Analyzer, meta: dict[str, Any]) -> None:
-        account = event.account
-        if self.is_allowed(account):
-            return
-        track = analyzer.tracks[account]
-        cid = track.campaign
-        campaign_risk = analyzer.campaign_scores.get(cid) if cid is not None else None
-        self._trail(account, event, risk)
-        with self._lock:
-            pending, self._pending = self._pending, []
-            transition = self.enforcer.observe(
-                account,
-                fresh_risk(analyzer, account, risk),  # None between scorings: no new score
-                now=event.ts,
-                campaign_risk=campaign_risk,
-                attrs=meta.get("attrs"),
-                tier=meta.get("tier"),
-            )
-        for t in [*pending, transition]:
-            if t is not None:
-                self._transition(t, t.at, analyzer)
-
-    def _trail(self, account: str, event: Event, risk: float) -> None:
-        trail = self._trails.get(account)
-        if trail is None:
-            if risk < _WATCH_RISK:
-                return
-            if len(self._trails) >= _WATCHED:
-                self._trails.popitem(last=False)
-            trail = self._trails[account] = (deque(maxlen=_TRAIL), deque(maxlen=_SAMPLES))
-        self._trails.move_to_end(account)
-        points, samples = trail
-        if not points or points[-1][1] != round(risk, 4):
-            points.append([event.ts, round(risk, 4)])
-        prompt = event.request.last_user
-        if prompt:
-            samples.append(prompt[:300])
-
-    def _transition(self, t: Transition, ts: float, analyzer: Analyzer) -> None:
-        track = analyzer.tracks.get(t.account)
-        reasons = list(t.reasons)
-        if not reasons and track is not None:
-            reasons = list(analyzer.assessment(t.account))
-        entry = AuditEntry(
-            ts,
-            "system:policy",
-            "shadow_level_change" if t.shadow else "level_change",
-            t.account,
-            "; ".join(reasons[:4]),
-            {
-                "from": t.from_level,
-                "to": t.to_level,
-                "risk": round(t.risk, 4),
-                "campaign_risk": t.campaign_risk,
-                "shadow": t.shadow,
-            },
-        )
-        try:
-            self._store.record_audit([entry])
-            if t.case:
-                self._open_cases(t, ts, reasons, analyzer)
-        except StoreError as err:  # detection goes on; the next transition tries again
-            log.error("policy transition of %s not stored: %s", t.account, err)
-
-    def _open_cases(self, t: Transition, ts: float, reasons: list[str], analyzer: Analyzer) -> None:
-        points, samples = self._trails.get(t.account, ((), ()))
-        evidence = {"reasons": reasons, "points": list(points), "samples": list(samples)}
-        self._store.open_case(
-            "account",
-            t.account,
-            members=[t.account],
-            level=t.to_level,
-            risk=t.risk,
-            evidence=evidence,
-            at=ts,
-        )
-        track = analyzer.tracks.get(t.account)
-        cid = track.campaign if track is not None else None
-        if cid is not None and t.campaign_risk is not None:
-            members = analyzer.campaign_members.get(cid, [t.account])
-            self._store.open_case(
-                "campaign",
-                cid,
-                members=members,
-                level=t.to_level,
-                risk=t.campaign_risk,
-                evidence={"reasons": reasons, "points": [[ts, t.campaign_risk]]},
-                at=ts,
-            )
-
-    # -- across restarts
-    def saved(self) -> dict[str, Any]:
-        return {
-            account: {"level": d.level, "since": d.since, "tier": d.tier, "reasons": d.reasons}
-            for account, d in self.enforcer.escalated()
-        }
-
-    def restore(self, saved: dict[str, Any]) -> None:
-        for account, s in saved.items():
+    # -- detection in another process: its decisions, read from the store
+    def follow_decisions(self) -> int:
+        """Apply the decisions workers published since the last call; how many."""
+        rows = self._store.decisions_since(self._decisions_seen)
+        for account, blob, version in rows:
+            self._decisions_seen = version
             try:
+                d = decode(blob)
+                attrs = AccountAttributes(**d["attrs"]) if d.get("attrs") else None
                 self.enforcer.restore(
                     account,
-                    s["level"],
-                    since=s["since"] or 0.0,
-                    tier=s["tier"],
-                    reasons=s["reasons"],
+                    d["level"],
+                    since=d["since"] or 0.0,
+                    tier=d["tier"],
+                    attrs=attrs,
+                    reasons=d["reasons"],
                 )
-            except (ValueError, KeyError) as err:  # the policy changed since: start over
-                log.warning("level of %s not restored: %s", account, err)
+            except (ValueError, KeyError, TypeError) as err:  # another version's, or policy's
+                log.warning("decision for %s not applied: %s", account, err)
+        return len(rows)
+
+    # -- off the hot path: the case keeper's (pipeline/case_keeper.py)
+    def observe(self, event: Event, risk: float, analyzer: Analyzer, meta: dict[str, Any]) -> None:
+        self.keeper.observe(event, risk, analyzer, meta)
+
+    def saved(self) -> dict[str, Any]:
+        return self.keeper.saved()
+
+    def flush(self) -> None:
+        self.keeper.flush()
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        self.keeper.restore(saved)
         self.refresh_allowed()
 
-    # -- the allowlist (kept in the store: store.allowlist_account, dismiss_case)
+    # -- the allowlist (pipeline/allowlist.py)
+    @property
+    def allowed(self) -> dict[str, float | None]:
+        return self.allowlist.allowed
+
     def is_allowed(self, account: str) -> bool:
-        if account not in self.allowed:
-            return False
-        until = self.allowed[account]
-        return until is None or until > time.time()
+        return self.allowlist.is_allowed(account)
 
     def allow(self, accounts: Iterable[str], until: float | None = None) -> None:
-        """What the store was just told, here at once; elsewhere at the next refresh."""
-        self.allowed.update(dict.fromkeys(accounts, until))
+        self.allowlist.allow(accounts, until)
 
     def disallow(self, accounts: Iterable[str]) -> None:
-        """An allowlisting the store just ended, here at once; elsewhere at the next refresh."""
-        for account in accounts:
-            self.allowed.pop(account, None)
+        self.allowlist.disallow(accounts)
 
     def refresh_allowed(self) -> None:
-        """Reviewers' dismissals and allowlistings, from the store (another replica or the CLI
-        may have made them); the ended ones are gone."""
-        self.allowed = self._store.allowlisted()
+        self.allowlist.refresh()

@@ -39,6 +39,11 @@ class GatewayMetrics:
         self.queue_depth = Gauge(
             "distillguard_event_queue_depth", "Events waiting for detection.", registry=r
         )
+        self.spool = Gauge(
+            "distillguard_event_spool",
+            "Events in the journal waiting for the stream ([pipeline] transport = 'nats').",
+            registry=r,
+        )
         self.events_dropped = Counter(
             "distillguard_events_dropped",
             "Events lost because the detection queue was full.",

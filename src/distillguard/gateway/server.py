@@ -14,13 +14,16 @@ import gc
 import logging
 import socket
 import threading
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from distillguard.errors import ConfigError
 from distillguard.gateway.app import build_app
 from distillguard.gateway.logs import configure_logging
+from distillguard.pipeline.supervisor import WorkerProcess
 from distillguard.settings import Settings
 
 log = logging.getLogger("distillguard.gateway")
@@ -50,12 +53,27 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings) -> None:
-    """Run the gateway until interrupted; logs one JSON line `listening` with its URL."""
+def serve(settings: Settings, config: Path | None = None) -> None:
+    """Run the gateway until interrupted; logs one JSON line `listening` with its URL.
+    With `[pipeline] detection = "worker"` (and `start_worker`), a detection worker runs
+    beside it, reading the same `config`, until the gateway stops."""
     configure_logging(settings.logging)
+    pipeline = settings.pipeline
+    worker = None
+    if pipeline.detection == "worker" and pipeline.start_worker:
+        if pipeline.transport != "journal":
+            raise ConfigError(
+                "pipeline.start_worker",
+                True,
+                "starts one worker on the gateway's journal; with transport = 'nats' run "
+                "`distillguard worker --partition P` for each partition and set it to false",
+            )
+        # Started and stopped by the app's lifespan: stopped after the gateway drained, so
+        # the worker reads the journal to its end before the gateway's process ends.
+        worker = WorkerProcess(config)
     sock = _bind(settings.server.host, settings.server.port)
     host, port = sock.getsockname()[:2]
-    server = uvicorn.Server(_config(build_app(settings)))
+    server = uvicorn.Server(_config(build_app(settings, worker=worker)))
     # The analyzer keeps many small long-lived objects; full collections over them pause
     # every request. Collect young objects rarely and leave what exists at start alone.
     gc.freeze()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import itertools
 import logging
 import os
@@ -36,7 +35,8 @@ from typing import IO, Literal
 import orjson
 
 from distillguard.errors import DistillguardError
-from distillguard.events.writer import open_private, private_dir
+from distillguard.events.writer import private_dir
+from distillguard.pipeline.locks import FolderBusy, hold
 
 log = logging.getLogger("distillguard.pipeline.journal")
 
@@ -227,15 +227,13 @@ def _finish(futures: list[asyncio.Future[None]], failed: OSError | None) -> None
 
 
 def _lock(folder: Path) -> IO[bytes]:
-    fh = open_private(folder / "journal.lock", append=True)
     try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.close()
-        raise JournalError(
-            f"journal {folder} is written by another process; give each gateway its own folder"
-        ) from None
-    return fh
+        return hold(
+            folder / "journal.lock",
+            f"journal {folder} is written by another process; give each gateway its own folder",
+        )
+    except FolderBusy as err:
+        raise JournalError(str(err)) from None
 
 
 class JournalReader:

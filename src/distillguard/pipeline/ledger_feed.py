@@ -48,7 +48,7 @@ class LedgerFeed:
                 self.next_offset,
                 offset - 1,
             )
-        stored = {k: v for k, v in event.items() if k != "_meta"}
+        stored = {k: v for k, v in event.items() if not k.startswith("_")}  # ours, not its
         stored["ts"] = format_ts(float(stored["ts"]))
         self.ledger.append(stored)
         if offset > self.next_offset:  # so that base + records is the next offset again

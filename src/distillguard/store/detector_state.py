@@ -1,14 +1,18 @@
 """The detector state table: one compressed blob per account, upserted in batches.
 
 Only the accounts that changed since the last save are written, so a gateway with many
-quiet accounts saves little; the blobs are opaque here (the detection engine owns them).
+quiet accounts saves little. The blobs are compressed JSON states: `encode` and `decode` are
+their one codec; what is in them belongs to the detection engine and the policy.
 """
 
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Mapping
+from typing import Any
 
+import orjson
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -37,3 +41,23 @@ def load(engine: Engine) -> dict[str, bytes]:
     with engine.connect() as conn:
         rows = conn.execute(select(detector_state.c.account, detector_state.c.state))
         return {account: bytes(state) for account, state in rows}
+
+
+def encode(state: object) -> bytes:
+    """A JSON-able state as the table holds it: orjson, zlib level 1 (fast; states are
+    rewritten every save)."""
+    return zlib.compress(orjson.dumps(state), 1)
+
+
+def decode(blob: bytes) -> Any:
+    """Raises ValueError naming the problem when the blob is not a state this writes."""
+    try:
+        return orjson.loads(zlib.decompress(blob))
+    except (zlib.error, orjson.JSONDecodeError) as err:
+        raise ValueError(f"detector state unreadable: {err}") from err
+
+
+def shared_key(name: str, partition: int | None) -> str:
+    """The key of a state shared by a detector's accounts ("#campaigns", "#policy",
+    "#position"): one per partition when accounts are partitioned across workers."""
+    return name if partition is None else f"{name}@{partition}"

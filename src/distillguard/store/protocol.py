@@ -62,6 +62,12 @@ class Store(Protocol):
 
     def load_detector_state(self) -> dict[str, bytes]: ...
 
+    def publish_decisions(self, entries: Mapping[str, bytes]) -> None:
+        """Upsert opaque per-account policy decisions, each taking the next version."""
+
+    def decisions_since(self, version: int, limit: int = 10_000) -> list[tuple[str, bytes, int]]:
+        """(account, decision, version) written after `version`, oldest first."""
+
     # -- review (see store/cases.py)
     def open_case(
         self,

@@ -7,25 +7,23 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from distillguard.policy.attributes import ORG_TYPES as POLICY_ORG_TYPES
+from distillguard.policy.attributes import VERIFICATION_ORDER
+
 
 class AccountStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
 
 
-class Verification(StrEnum):
-    """How much the provider knows about who holds an account, weakest first."""
-
-    NONE = "none"
-    EMAIL = "email"
-    PHONE = "phone"
-    ID = "id"
-    BUSINESS = "business"
-
-
-# Organisation types the policy can name; programmes that hand out credits (education,
-# research, startup) are paths fraudulent accounts are known to come through.
-ORG_TYPES = frozenset({"individual", "startup_programme", "education", "research", "enterprise"})
+# How much the provider knows about who holds an account, weakest first, and the organisation
+# types the policy can name: one vocabulary, the policy's (policy/attributes.py). An account
+# stores no org type rather than "unknown".
+Verification = StrEnum(  # type: ignore[misc]
+    "Verification", [(v.upper(), v) for v in VERIFICATION_ORDER]
+)
+ORG_TYPES = frozenset(POLICY_ORG_TYPES) - {"unknown"}
+_UNVERIFIED = Verification("none")
 
 
 # Request fields every tier may send: what a request is, not how it is answered.
@@ -86,7 +84,7 @@ class Account:
     status: AccountStatus = AccountStatus.ACTIVE
     org: str | None = None
     created_at: float = 0.0
-    verification: Verification = Verification.NONE
+    verification: Verification = _UNVERIFIED
     org_type: str | None = None
     affiliated_developer: bool = False  # declared affiliation with a model developer
 

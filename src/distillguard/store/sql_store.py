@@ -15,7 +15,7 @@ from distillguard.errors import (
     InvalidValueError,
     NotFoundError,
 )
-from distillguard.store import detector_state
+from distillguard.store import decisions, detector_state
 from distillguard.store.case_queue import CaseQueueMixin
 from distillguard.store.cases import CasesMixin
 from distillguard.store.guard import guarded as _guarded
@@ -274,6 +274,14 @@ class SqlStore(CasesMixin, CaseQueueMixin, ReviewersMixin):
     @_guarded
     def load_detector_state(self) -> dict[str, bytes]:
         return detector_state.load(self.engine)
+
+    @_guarded
+    def publish_decisions(self, entries: Mapping[str, bytes]) -> None:
+        decisions.publish(self.engine, entries)
+
+    @_guarded
+    def decisions_since(self, version: int, limit: int = 10_000) -> list[tuple[str, bytes, int]]:
+        return decisions.since(self.engine, version, limit)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -68,6 +68,16 @@ detector_state = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# The policy level a detection worker decided for an account, for the gateways to enforce
+# (store/decisions.py); `version` grows with every write, across rows.
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("decision", LargeBinary, nullable=False),
+    Column("version", BigInteger, nullable=False, index=True),
+)
+
 # A case: an account (or a campaign of accounts) that crossed a review threshold.
 cases = Table(
     "cases",

@@ -57,6 +57,13 @@ class ProbeDetector:
         self.tiny_logprob += other.tiny_logprob
         self.ids.merge(other.ids)
 
+    def copy(self) -> ProbeDetector:
+        """What `copy.deepcopy` gives, without its bookkeeping (a campaign's merge)."""
+        d = ProbeDetector.__new__(ProbeDetector)
+        d.n, d.biased, d.tiny_logprob = self.n, self.biased, self.tiny_logprob
+        d.ids = self.ids.copy()
+        return d
+
     def to_state(self) -> dict[str, Any]:
         return {
             "n": self.n,

@@ -58,6 +58,13 @@ class TemplateDetector:
         self.distinct.merge(other.distinct)
         self.systems.merge(other.systems)
 
+    def copy(self) -> TemplateDetector:
+        """What `copy.deepcopy` gives, without its bookkeeping (a campaign's merge)."""
+        d = TemplateDetector.__new__(TemplateDetector)
+        d.n, d.heavy = self.n, self.heavy.copy()
+        d.distinct, d.systems = self.distinct.copy(), self.systems.copy()
+        return d
+
     def to_state(self) -> dict[str, Any]:
         return {
             "n": self.n,

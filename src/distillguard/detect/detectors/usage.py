@@ -12,6 +12,7 @@ so it scores nothing itself.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Any
 
 from distillguard.detect.base import Observation, Signal, pct
@@ -37,6 +38,8 @@ _COUNTS = (
 
 class UsageDetector:
     __slots__ = (
+        "_breadth",
+        "_flat",
         "areas",
         "canned",
         "capped",
@@ -81,6 +84,13 @@ class UsageDetector:
         self.contents = RotatingBloom(14, 1500)
         self.configs = RotatingBloom(14, 1500)
         self.setups = SpaceSaving(4)  # sampling set-ups with max_tokens: a client's habits
+        self._stale()
+
+    def _stale(self) -> None:
+        # The two entropies, kept until the areas or hours change: one scoring reads them
+        # once or twice, a re-linking three times (population, behaviour links, re-score).
+        self._breadth: float | None = None
+        self._flat: float | None = None
 
     def update(self, obs: Observation) -> None:
         f = obs.f
@@ -92,6 +102,7 @@ class UsageDetector:
         if not seen:
             self.new += 1
             self.areas[f.area] = self.areas.get(f.area, 0) + 1
+            self._breadth = None
         elif not same_setup:
             self.reruns += 1  # the same task under another model or temperature
         if f.tool_msgs:
@@ -116,6 +127,7 @@ class UsageDetector:
 
     def _clock(self, ts: float) -> None:
         self.hours[int(ts // 3600) % 24] += 1
+        self._flat = None
         day = int(ts // _DAY_S)
         if day != self.last_day:
             self.days += 1
@@ -143,19 +155,15 @@ class UsageDetector:
 
     def breadth(self) -> float:
         """Normalised entropy of capability areas over new prompts (0 narrow, 1 broad)."""
-        total = sum(self.areas.values())
-        if total < 2:
-            return 0.0
-        h = -sum(c / total * math.log(c / total) for c in self.areas.values() if c)
-        return h / math.log(len(self.areas))
+        if self._breadth is None:
+            self._breadth = _normalised_entropy(self.areas.values(), len(self.areas))
+        return self._breadth
 
     def flat_hours(self) -> float:
         """Normalised entropy of arrivals over the 24 hours (1 = round the clock)."""
-        total = sum(self.hours)
-        if total < 2:
-            return 0.0
-        h = -sum(c / total * math.log(c / total) for c in self.hours if c)
-        return h / math.log(24)
+        if self._flat is None:
+            self._flat = _normalised_entropy(self.hours, 24)
+        return self._flat
 
     def setup(self) -> int | None:
         """The set-up behind most of the account's requests, if one is (60%)."""
@@ -189,7 +197,18 @@ class UsageDetector:
         self.first_ts = min(firsts) if firsts else -1.0
         self.last_ts = max(self.last_ts, other.last_ts)
         self.setups.merge(other.setups)
+        self._stale()
         # The Bloom filters stay this account's own: merged counts already hold the rest.
+
+    def copy(self) -> UsageDetector:
+        """What `copy.deepcopy` gives, several times faster: a campaign's merge starts here."""
+        u = UsageDetector.__new__(UsageDetector)
+        for name in UsageDetector.__slots__:
+            setattr(u, name, getattr(self, name))
+        u.hours, u.areas = list(self.hours), dict(self.areas)
+        u.contents, u.configs = self.contents.copy(), self.configs.copy()
+        u.setups = self.setups.copy()
+        return u
 
     def to_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {name: getattr(self, name) for name in _COUNTS}
@@ -218,3 +237,13 @@ class UsageDetector:
         self.contents = RotatingBloom.from_state(state["contents"])
         self.configs = RotatingBloom.from_state(state["configs"])
         self.setups = SpaceSaving.from_state(state["setups"])
+        self._stale()
+
+
+def _normalised_entropy(counts: Collection[int], bins: int) -> float:
+    """Entropy of a histogram over `bins` bins, in [0, 1]; 0 for fewer than two items."""
+    total = sum(counts)
+    if total < 2:
+        return 0.0
+    h = -sum([c / total * math.log(c / total) for c in counts if c])
+    return h / math.log(bins)

@@ -1,0 +1,208 @@
+"""The policy off the hot path: after each scored event, move the account's level, audit
+the move, open cases, and publish the decision for gateways in other processes.
+
+The hot path (gateway/enforcement.py) only looks an account's decision up. In one process
+the two share one `Enforcer`; with detection in its own process (`distillguard worker`),
+the worker's keeper publishes each move to the store's decisions table and the gateways
+read it from there (`Enforcement.follow_decisions`).
+
+Accounts a reviewer dismissed or allowlisted are left alone. Escalated levels are saved with
+the detector state (`saved`, `restore`), so a restart keeps them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import Any
+
+from distillguard.detect.engine import Analyzer
+from distillguard.errors import StoreError
+from distillguard.events import Event
+from distillguard.policy import AccountAttributes, Enforcer, Transition
+from distillguard.policy.replay import fresh_risk
+from distillguard.store import AuditEntry, Store
+from distillguard.store.detector_state import encode
+
+log = logging.getLogger("distillguard.gateway.policy")
+
+POLICY_STATE = "#policy"  # the key of saved levels among the detector states
+_TRAIL = 64  # (ts, risk) points kept per watched account, for case evidence
+_SAMPLES = 5  # recent prompts kept per watched account
+_WATCHED = 50_000  # accounts with a trail at most (least recently scored forgotten)
+_WATCH_RISK = 0.1
+
+
+class CaseKeeper:
+    def __init__(
+        self,
+        enforcer: Enforcer,
+        store: Store,
+        is_allowed: Callable[[str], bool],
+        *,
+        publish: bool = False,
+    ) -> None:
+        self.enforcer = enforcer
+        self._store = store
+        self._is_allowed = is_allowed
+        self.publish = publish  # write each move to the decisions table
+        self._lock = threading.Lock()  # over _pending: the hot path adds, the keeper takes
+        self._pending: list[Transition] = []
+        self._trails: OrderedDict[str, tuple[deque[list[float]], deque[str]]] = OrderedDict()
+        self._audit: list[AuditEntry] = []  # moves not written yet
+        self._decisions: dict[str, bytes] = {}
+
+    def introduce(self, account: str, *, now: float, tier: str, attrs: AccountAttributes) -> None:
+        """An account's level from its attributes alone (the hot path calls this for an
+        account it has not seen): a move it makes is audited by `observe`, off that path."""
+        with self._lock:
+            t = self.enforcer.update_account(account, now=now, tier=tier, attrs=attrs)
+            if t is not None:
+                self._pending.append(t)
+
+    def observe(self, event: Event, risk: float, analyzer: Analyzer, meta: dict[str, Any]) -> None:
+        account = event.account
+        if self._is_allowed(account):
+            return
+        track = analyzer.tracks[account]
+        cid = track.campaign
+        campaign_risk = analyzer.campaign_scores.get(cid) if cid is not None else None
+        self._trail(account, event, risk)
+        attrs = meta.get("attrs")
+        with self._lock:  # an introduction's move is queued before this one is made
+            pending, self._pending = self._pending, []
+            transition = self.enforcer.observe(
+                account,
+                fresh_risk(analyzer, account, risk),  # None between scorings: no new score
+                now=event.ts,
+                campaign_risk=campaign_risk,
+                attrs=attrs,
+                tier=meta.get("tier"),
+            )
+        for t in [*pending, transition]:
+            if t is not None:
+                self._transition(t, t.at, analyzer, attrs)
+
+    def _trail(self, account: str, event: Event, risk: float) -> None:
+        trail = self._trails.get(account)
+        if trail is None:
+            if risk < _WATCH_RISK:
+                return
+            if len(self._trails) >= _WATCHED:
+                self._trails.popitem(last=False)
+            trail = self._trails[account] = (deque(maxlen=_TRAIL), deque(maxlen=_SAMPLES))
+        self._trails.move_to_end(account)
+        points, samples = trail
+        if not points or points[-1][1] != round(risk, 4):
+            points.append([event.ts, round(risk, 4)])
+        prompt = event.request.last_user
+        if prompt:
+            samples.append(prompt[:300])
+
+    def _transition(
+        self, t: Transition, ts: float, analyzer: Analyzer, attrs: AccountAttributes | None
+    ) -> None:
+        track = analyzer.tracks.get(t.account)
+        reasons = list(t.reasons)
+        if not reasons and track is not None:
+            reasons = list(analyzer.assessment(t.account))
+        entry = AuditEntry(
+            ts,
+            "system:policy",
+            "shadow_level_change" if t.shadow else "level_change",
+            t.account,
+            "; ".join(reasons[:4]),
+            {
+                "from": t.from_level,
+                "to": t.to_level,
+                "risk": round(t.risk, 4),
+                "campaign_risk": t.campaign_risk,
+                "shadow": t.shadow,
+            },
+        )
+        # Moves are written a batch at a time (`flush`): a commit each would cost more than
+        # detecting the events between them.
+        self._audit.append(entry)
+        if self.publish:
+            self._decisions[t.account] = self._decision_blob(t, attrs)
+        if t.case:  # rare: the move is written first, so the log reads in order
+            self.flush()
+            try:
+                self._open_cases(t, ts, reasons, analyzer)
+            except StoreError as err:  # detection goes on; the next transition tries again
+                log.error("case of %s not opened: %s", t.account, err)
+
+    def flush(self) -> None:
+        """Write the moves since the last flush: the audit log, then the decisions."""
+        if not self._audit and not self._decisions:
+            return
+        try:
+            if self._audit:
+                self._store.record_audit(self._audit)
+            if self._decisions:
+                self._store.publish_decisions(self._decisions)
+        except StoreError as err:  # kept, and tried again at the next flush
+            log.error("%d policy moves not stored yet: %s", len(self._audit), err)
+            return
+        self._audit, self._decisions = [], {}
+
+    def _decision_blob(self, t: Transition, attrs: AccountAttributes | None) -> bytes:
+        d = self.enforcer.decision(t.account, t.tier)
+        return encode(
+            {
+                "level": d.level,
+                "since": d.since,
+                "tier": d.tier,
+                "reasons": list(d.reasons),
+                "attrs": dataclasses.asdict(attrs) if attrs is not None else None,
+            }
+        )
+
+    def _open_cases(self, t: Transition, ts: float, reasons: list[str], analyzer: Analyzer) -> None:
+        points, samples = self._trails.get(t.account, ((), ()))
+        evidence = {"reasons": reasons, "points": list(points), "samples": list(samples)}
+        self._store.open_case(
+            "account",
+            t.account,
+            members=[t.account],
+            level=t.to_level,
+            risk=t.risk,
+            evidence=evidence,
+            at=ts,
+        )
+        track = analyzer.tracks.get(t.account)
+        cid = track.campaign if track is not None else None
+        if cid is not None and t.campaign_risk is not None:
+            members = analyzer.campaign_members.get(cid, [t.account])
+            self._store.open_case(
+                "campaign",
+                cid,
+                members=members,
+                level=t.to_level,
+                risk=t.campaign_risk,
+                evidence={"reasons": reasons, "points": [[ts, t.campaign_risk]]},
+                at=ts,
+            )
+
+    # -- across restarts
+    def saved(self) -> dict[str, Any]:
+        return {
+            account: {"level": d.level, "since": d.since, "tier": d.tier, "reasons": d.reasons}
+            for account, d in self.enforcer.escalated()
+        }
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        for account, s in saved.items():
+            try:
+                self.enforcer.restore(
+                    account,
+                    s["level"],
+                    since=s["since"] or 0.0,
+                    tier=s["tier"],
+                    reasons=s["reasons"],
+                )
+            except (ValueError, KeyError) as err:  # the policy changed since: start over
+                log.warning("level of %s not restored: %s", account, err)
