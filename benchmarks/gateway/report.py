@@ -189,7 +189,8 @@ def write_report(r: dict[str, Any], path: Path) -> None:
         f"upstreams and load generator on {r['pinning']['load']}",
         f"- {r['clients']} clients (aiohttp, keep-alive); the slow mock answers after "
         f"{r['upstream_latency_ms']:g} ms, streams 6 chunks {r['stream_chunk_ms']:g} ms apart; "
-        "inline detection on",
+        "detection on, in a `distillguard worker` process pinned with the load generator; "
+        "each event journaled (fsync, group commit) before its answer",
         "",
         "## Headline (each figure against a baseline of the same run)",
         "",

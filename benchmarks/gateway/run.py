@@ -56,7 +56,9 @@ from systems import (
 )
 
 HERE = Path(__file__).resolve().parent
-TARGETS = {"added_p50_ms": 1.0, "added_p99_ms": 5.0, "added_ttfc_ms": 2.0, "litellm_ratio": 5.0}
+# Issue 12: added p50 <= 0.5 ms and p99 <= 2 ms at half of saturation (100 clients), and 20x
+# LiteLLM's throughput per core; time to first chunk as issue 4 set it.
+TARGETS = {"added_p50_ms": 0.5, "added_p99_ms": 2.0, "added_ttfc_ms": 2.0, "litellm_ratio": 20.0}
 MODES: dict[str, dict[str, Any]] = {
     "full": {
         "sat": 10,
@@ -156,7 +158,7 @@ class Bench:
 
     def gateway(self, name: str, fast: Any, slow: Any, client: str) -> Gateway:
         opts = GatewayOptions(client, self.p["accounts"], self.sets, self.args.switch_ms)
-        gw = start_gateway(self.procs, name, self.sut, fast, slow, opts)
+        gw = start_gateway(self.procs, name, self.sut, fast, slow, opts, self.load)
         # Keys are checked (scrypt) on first use: warm the cache outside any measurement.
         self.drive("warm-up " + name, gw.url, gw.keys, 0.3, clients=4, target=name)
         return gw
@@ -296,6 +298,8 @@ def soak_check(bench: Bench, gw: Gateway, soak: dict[str, Any]) -> dict[str, Any
     dropped = gw.metric("distillguard_events_dropped_total")
     written = gw.metric("distillguard_events_written_total")
     code = bench.procs.stop(gw.name, timeout=60)
+    # The worker reads the journal to its end once told to stop (SIGTERM), then exits.
+    bench.procs.stop(gw.name + "-worker", timeout=120)
     events = count_events(gw.events)
     answered = bench.answered[gw.name]
     ok = sum(ph["ok"] for ph in bench.phases if ph["target"] == gw.name)

@@ -72,6 +72,9 @@ def gateway_config(
         "upstreams.slow": {"kind": "http", "url": slow.url, "client": client},
         "models": {FAST_MODEL: "fast", MODEL: "slow"},
         "events": {"dir": str(folder / "events"), "detection": True},
+        # Detection in its own process, started by the benchmark on the load cores (not
+        # beside the gateway on its pinned core), as a deployment gives it a core of its own.
+        "pipeline": {"detection": "worker", "start_worker": False},
     }
     for table, values in extra.items():
         tables.setdefault(table, {}).update(values)
@@ -133,7 +136,13 @@ class GatewayOptions:
 
 
 def start_gateway(
-    procs: Procs, name: str, cpus: set[int], fast: Mock, slow: Mock, opts: GatewayOptions
+    procs: Procs,
+    name: str,
+    cpus: set[int],
+    fast: Mock,
+    slow: Mock,
+    opts: GatewayOptions,
+    worker_cpus: set[int] | None = None,
 ) -> Gateway:
     folder = procs.work / name
     folder.mkdir(parents=True)
@@ -147,6 +156,11 @@ def start_gateway(
         code = f"import sys; sys.setswitchinterval({opts.switch_ms / 1000!r}); {code}"
     argv = [sys.executable, "-c", code, "serve", "--config", str(config), "--port", str(port)]
     procs.start(name, argv, cpus)
+    # Niced: on 2 cores the worker shares the load generator's core, and must not delay the
+    # clients whose latency is measured (a deployment gives detection cores of its own).
+    worker = ["nice", "-n", "19", sys.executable, "-m", "distillguard", "worker", "--config"]
+    worker.append(str(config))
+    procs.start(name + "-worker", worker, worker_cpus or cpus)
     base = f"http://127.0.0.1:{port}"
     procs.wait_until(name, lambda: bool(http_get(base + "/healthz")), 60, "healthy")
     return Gateway(name, base + "/v1", folder, keys)

@@ -23,6 +23,8 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import resource
+import sqlite3
 import sys
 import tempfile
 import time
@@ -76,13 +78,24 @@ def one_worker(work: str, core: int, out: Any) -> None:
         stop.set()  # read what is there, to its end, then stop
         wall, cpu = time.perf_counter(), time.process_time()
         report = await run_worker(settings, partition=None, stop=stop)
-        return {
-            "events": report.events,
-            "wall_s": time.perf_counter() - wall,
-            "cpu_s": time.process_time() - cpu,
-        }
+        took = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+        return {"events": report.events, **took, **state_size(folder / "dg.db")}
 
     out.put(asyncio.run(main()))
+
+
+def state_size(db: Path) -> dict[str, Any]:
+    """What the worker keeps per account: saved (compressed) bytes, and its peak RSS."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT account, length(state) FROM detector_state").fetchall()
+    accounts = [n for a, n in rows if not a.startswith("#")]
+    shared = sum(n for a, n in rows if a.startswith("#"))
+    return {
+        "accounts": len(accounts),
+        "state_bytes_per_account": sum(accounts) / max(1, len(accounts)),
+        "shared_state_bytes": shared,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def run_workers(works: list[Path], cores: list[int]) -> list[dict[str, Any]]:
@@ -151,6 +164,10 @@ def write_md(path: Path, r: dict[str, Any], command: str) -> None:
         )
         lines += ["", f"Two workers: {r['speedup']:.2f}x one worker's rate."]
     lines += [
+        "",
+        f"State: {one['accounts']} accounts, {one['state_bytes_per_account']:,.0f} bytes "
+        f"saved per account (compressed), {one['shared_state_bytes']:,} bytes shared "
+        f"(campaigns, population); worker peak RSS {one['peak_rss_mb']:.0f} MB.",
         "",
         "A worker's work per event: read the journal line, parse it, hold it in the reorder "
         "buffer, write it to the event log, detection (`Analyzer.process`), the policy's "

@@ -43,6 +43,11 @@ An example file::
     [watermark]
     enabled = true                      # each account's answers from `local` upstreams
     secret = "64 hex digits"            # keep it: `distillguard audit` needs it
+
+    [pipeline]                          # settings_pipeline.py
+    transport = "nats"                  # replicas publish to JetStream; default "journal"
+    partitions = 2                      # run `distillguard worker --partition 0` and `1`
+    start_worker = false                # default true: serve starts one on its journal
 """
 
 from __future__ import annotations
@@ -72,7 +77,8 @@ from pydantic_settings import (
 
 from distillguard.errors import ConfigError, InputNotFoundError
 from distillguard.settings_errors import KeyedProblem, config_error
-from distillguard.settings_pipeline import PipelineSettings
+from distillguard.settings_pipeline import EventSettings as EventSettings
+from distillguard.settings_pipeline import PipelineSettings as PipelineSettings
 
 WILDCARD_MODEL = "*"
 
@@ -164,30 +170,6 @@ class LimitSettings(_Section):
     backend: Literal["memory", "redis"] = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
     key_prefix: Annotated[str, Field(min_length=1)] = "distillguard"
-
-
-class EventSettings(_Section):
-    dir: Path = Path("distillguard-events")
-    rotate_bytes: Annotated[int, Field(ge=4096)] = 256 << 20
-    # The journal each event is appended to before its response completes (default: the
-    # folder `journal` inside `dir`). "fsync": fsynced per group of requests (a few ms), so
-    # it survives a power cut; "write": handed to the operating system only, so it survives
-    # the gateway's crash but not the machine's.
-    journal_dir: Path | None = None
-    sync: Literal["fsync", "write"] = "fsync"
-    # No longer used: events wait in the journal on disk, not in a queue. Accepted so that
-    # older settings files still load.
-    queue_size: Annotated[int, Field(ge=1)] = 50_000
-    detection: bool = True
-    # Events are written in arrival order; one that finishes later than this after a younger
-    # one was written gets its ts raised to keep the file ordered (and is counted).
-    reorder_window_s: Annotated[float, Field(ge=0)] = 2.0
-    # Replays only: take an event's ts from the request's X-Distillguard-Event-Time header
-    # (Unix seconds), and hold events `reorder_window_s` of that clock, not of the wall clock.
-    trust_event_time: bool = False
-    # The detector state is saved to the store this often (and at shutdown), so a restarted
-    # gateway goes on where it stopped; 0 saves only at shutdown.
-    save_state_s: Annotated[float, Field(ge=0)] = 60.0
 
 
 class AuthSettings(_Section):

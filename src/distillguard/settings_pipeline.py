@@ -1,10 +1,37 @@
-"""`[pipeline]`: where detection runs and what carries the events to it."""
+"""`[events]` and `[pipeline]`: where events go, where detection runs, what carries them."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dir: Path = Path("distillguard-events")
+    rotate_bytes: Annotated[int, Field(ge=4096)] = 256 << 20
+    # The journal each event is appended to before its response completes (default: the
+    # folder `journal` inside `dir`). "fsync": fsynced per group of requests (a few ms), so
+    # it survives a power cut; "write": handed to the operating system only, so it survives
+    # the gateway's crash but not the machine's.
+    journal_dir: Path | None = None
+    sync: Literal["fsync", "write"] = "fsync"
+    # No longer used: events wait in the journal on disk, not in a queue. Accepted so that
+    # older settings files still load.
+    queue_size: Annotated[int, Field(ge=1)] = 50_000
+    detection: bool = True
+    # Events are written in arrival order; one that finishes later than this after a younger
+    # one was written gets its ts raised to keep the file ordered (and is counted).
+    reorder_window_s: Annotated[float, Field(ge=0)] = 2.0
+    # Replays only: take an event's ts from the request's X-Distillguard-Event-Time header
+    # (Unix seconds), and hold events `reorder_window_s` of that clock, not of the wall clock.
+    trust_event_time: bool = False
+    # The detector state is saved to the store this often (and at shutdown), so a restarted
+    # gateway goes on where it stopped; 0 saves only at shutdown.
+    save_state_s: Annotated[float, Field(ge=0)] = 60.0
 
 
 class PipelineSettings(BaseModel):

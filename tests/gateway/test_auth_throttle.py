@@ -91,9 +91,9 @@ class _Counting:
     def __init__(self, store: Any) -> None:
         self.store, self.checks = store, 0
 
-    def authenticate(self, secret: str) -> Any:
+    def authenticate(self, secret: str, known_hash: str = "") -> Any:
         self.checks += 1
-        return self.store.authenticate(secret)
+        return self.store.authenticate(secret, known_hash)
 
 
 def test_throttled_pairs_cost_no_check_and_a_full_table_drops_only_the_oldest(

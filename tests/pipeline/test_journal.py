@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import orjson
@@ -148,3 +149,35 @@ def test_position_says_what_took_effect_and_round_trips() -> None:
     assert Position.from_bytes(pos.to_bytes()) == pos
     with pytest.raises(ValueError, match="version"):
         Position.from_bytes(b'{"v": 9}')
+
+
+def test_rotating_under_group_commit_never_fsyncs_a_closed_segment(tmp_path: Path) -> None:
+    """The syncer fsyncs and closes rotated segments while appends go on: it must never take
+    a segment it has closed for the current one (that failed with EBADF under load)."""
+
+    real_open = os.open
+
+    def slow_open(path: object, *args: object) -> int:
+        if "journal-" in str(path):  # a new segment: let the syncer run meanwhile
+            time.sleep(0.002)
+        return real_open(path, *args)  # type: ignore[arg-type]
+
+    async def go() -> None:
+        journal = Journal(tmp_path, sync="fsync", segment_bytes=256)
+        try:
+            for _ in range(40):
+                offsets = []
+                for i in range(25):
+                    offsets.append(journal.append(_line(i)))
+                    journal.durable(offsets[-1])  # keeps the syncer busy through rotations
+                await asyncio.gather(*(journal.durable(o) for o in offsets))
+        finally:
+            journal.close()
+
+    os.open = slow_open  # type: ignore[assignment]
+    try:
+        asyncio.run(go())
+    finally:
+        os.open = real_open
+    assert len(segments(tmp_path)) > 100
+    assert [o for o, _ in _all(tmp_path)] == list(range(1000))

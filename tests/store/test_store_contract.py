@@ -163,3 +163,26 @@ def test_detector_state_is_upserted(store: Store) -> None:
     assert len(loaded) == 1201
     assert loaded[f"{p}7"] == b"newer" and loaded[f"{p}#campaigns"] == b"\x00\xff"
     assert loaded[f"{p}8"] == bytes([8]) * 100
+
+
+def test_a_key_checked_again_with_its_known_hash_costs_no_scrypt(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = store.create_account("again", tier="free")
+    secret = store.create_key(account.id).secret
+    first = store.authenticate(secret)
+    import distillguard.store.sql_store as sql_store
+
+    def no_scrypt(secret: str, stored: str) -> bool:
+        raise AssertionError("scrypt computed for a key already checked")
+
+    monkeypatch.setattr(sql_store, "verify_secret", no_scrypt)
+    again = store.authenticate(secret, first.key_hash)
+    assert again.account.id == account.id and again.key_hash == first.key_hash
+    with pytest.raises(AssertionError, match="scrypt computed"):
+        store.authenticate(secret)  # without the known hash: checked in full
+    with pytest.raises(AssertionError, match="scrypt computed"):
+        store.authenticate(secret, "scrypt$1$1$1$c2FsdA$aGFzaA")  # another hash: in full
+    store.revoke_key(store.list_keys(account.id)[0].id)
+    with pytest.raises(InvalidKeyError, match="revoked"):
+        store.authenticate(secret, first.key_hash)  # revocation still counts

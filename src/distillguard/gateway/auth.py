@@ -70,7 +70,9 @@ class Authenticator:
         self._failures: FailureWindow[tuple[str, str]] = FailureWindow(
             settings.failures_per_min, max_entries
         )
-        self._passed: Lru[bytes, bool] = Lru(max_entries)  # digests that passed a check here
+        # Digests that passed a check here -> the stored hash they matched: checked again,
+        # they cost a store lookup, not a scrypt (which would take the gateway's core).
+        self._passed: Lru[bytes, str] = Lru(max_entries)
         self._inflight: dict[bytes, asyncio.Future[Principal]] = {}
         self._refreshes: set[asyncio.Task[None]] = set()
 
@@ -130,7 +132,8 @@ class Authenticator:
             self._refuse_if_failing(ip, claimed, now)
         try:
             async with self._checks:
-                who = await asyncio.to_thread(self._store.authenticate, secret)
+                known = self._passed.get(digest, "")
+                who = await asyncio.to_thread(self._store.authenticate, secret, known)
         except InvalidKeyError as err:
             self._rejected.put(digest, (now + max(self._ttl_s, 1.0), err.problem))
             self._passed.pop(digest, None)  # revoked since it passed: throttled like the rest
@@ -148,7 +151,7 @@ class Authenticator:
                 code="store_unavailable",
                 headers={"retry-after": _STORE_RETRY_S},
             ) from None
-        self._passed.put(digest, True)
+        self._passed.put(digest, who.key_hash)
         if self._ttl_s > 0:
             self._cache.put(digest, (now + self._ttl_s, who))
         return who

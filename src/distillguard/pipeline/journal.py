@@ -118,14 +118,17 @@ class Journal:
         self._size = good
 
     def _open(self, base: int) -> None:
+        self._fd, self._size = self._create(base), 0
+
+    def _create(self, base: int) -> int:
         path = self.folder / segment_name(base)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self._size = 0
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         dir_fd = os.open(self.folder, os.O_RDONLY)
         try:
             os.fsync(dir_fd)  # the new file's name survives a power cut too
         finally:
             os.close(dir_fd)
+        return fd
 
     def append(self, line: bytes) -> int:
         """Write one serialised record (no newline); returns its offset. Raises JournalError
@@ -148,9 +151,11 @@ class Journal:
         return offset
 
     def _rotate(self) -> None:
-        with self._wake:
-            self._stale.append(self._fd)  # fsynced and closed by the syncer, off this thread
-        self._open(self.next_offset)
+        old = self._fd
+        new = self._create(self.next_offset)
+        with self._wake:  # one swap: the syncer never sees the old descriptor as current
+            self._stale.append(old)  # fsynced and closed by the syncer, off this thread
+            self._fd, self._size = new, 0
 
     def durable(self, offset: int) -> asyncio.Future[None]:
         """A future done once the record at `offset` is on disk (at once with sync="write")."""

@@ -40,7 +40,9 @@ class Store(Protocol):
 
     def revoke_key(self, key_id: str) -> ApiKey: ...
 
-    def authenticate(self, secret: str) -> Principal: ...
+    def authenticate(self, secret: str, known_hash: str = "") -> Principal:
+        """The key's principal; `known_hash`: the stored hash this secret already matched
+        (a `Principal.key_hash`): while the key still has it, no scrypt is computed."""
 
     def get_tier(self, name: str) -> Tier: ...
 

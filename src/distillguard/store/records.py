@@ -122,6 +122,9 @@ class Principal:
     account: Account
     key_id: str
     tier: Tier
+    # The stored hash the secret was checked against: passed back to `authenticate`, a check
+    # again (for revocation, suspension, a new tier) skips the scrypt while it is unchanged.
+    key_hash: str = field(default="", repr=False, compare=False)
 
 
 class CaseStatus(StrEnum):
