@@ -113,20 +113,26 @@ def run_workers(works: list[Path], cores: list[int]) -> list[dict[str, Any]]:
     return results
 
 
-def measure(events: int, accounts: int) -> dict[str, Any]:
+def measure(events: int, accounts: int, repeat: int) -> dict[str, Any]:
     cores = sorted(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory(prefix="dg-worker-") as tmp:
         root = Path(tmp)
         trace = root / "events.jsonl"
         generate(trace, events, accounts, 24.0)
-        single = root / "single"
-        n = journal_of(trace, single / "events" / "journal", None, 2)
-        (one,) = run_workers([single], cores[:1])
+        # Other work on a shared machine inflates CPU time: the best of `repeat` runs is the
+        # one it disturbed least.
+        runs = []
+        for i in range(repeat):
+            single = root / f"single{i}"
+            n = journal_of(trace, single / "events" / "journal", None, 2)
+            runs += run_workers([single], cores[:1])
+        one = min(runs, key=lambda r: r["cpu_s"])
         halves = [root / f"half{p}" for p in (0, 1)]
         sizes = [journal_of(trace, h / "events" / "journal", p, 2) for p, h in enumerate(halves)]
         two = run_workers(halves, cores[:2]) if len(cores) >= 2 else []
     out: dict[str, Any] = {
         "events": n,
+        "repeat": repeat,
         "one": {**one, "events_per_s_wall": one["events"] / one["wall_s"]},
         "one_cpu_events_per_s": one["events"] / one["cpu_s"],
         "halves": sizes,
@@ -153,7 +159,8 @@ def write_md(path: Path, r: dict[str, Any], command: str) -> None:
         "",
         "| run | events | wall s | events/s (wall) | events/s (CPU) |",
         "|---|---|---|---|---|",
-        f"| one worker, one core | {one['events']:,} | {one['wall_s']:.2f} | "
+        f"| one worker, one core (best of {r['repeat']}) | {one['events']:,} | "
+        f"{one['wall_s']:.2f} | "
         f"{one['events_per_s_wall']:,.0f} | {r['one_cpu_events_per_s']:,.0f} |",
     ]
     if "two" in r:
@@ -181,11 +188,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--events", type=int, default=60_000)
     ap.add_argument("--accounts", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=3, help="single-worker runs; the best counts")
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
     if args.smoke:
-        args.events = 4_000
-    r = measure(args.events, args.accounts)
+        args.events, args.repeat = 4_000, 1
+    r = measure(args.events, args.accounts, args.repeat)
     print(json.dumps(r, indent=2))
     if not args.smoke:
         (HERE / "results-worker.json").write_text(json.dumps(r, indent=2) + "\n")
