@@ -120,9 +120,11 @@ def problems(work: Path) -> list[str]:
 class Load:
     """Client threads sending unique prompts until told to stop or the gateway dies."""
 
-    def __init__(self, url: str, secret: str, tag: str, clients: int) -> None:
-        self.url, self.secret, self.tag = url, secret, tag
+    def __init__(self, url: str, secret: str | list[str], tag: str, clients: int) -> None:
+        self.url, self.tag = url, tag
+        self.secrets = [secret] if isinstance(secret, str) else secret
         self.answered: list[str] = []
+        self.statuses: Counter[int] = Counter()  # of the answers that were not a 200
         self.failed = 0
         self.latencies: list[float] = []
         self.stop = threading.Event()
@@ -140,7 +142,7 @@ class Load:
             t.join(timeout=30)
 
     def _client(self, n: int) -> None:
-        headers = {"authorization": f"Bearer {self.secret}"}
+        headers = {"authorization": f"Bearer {self.secrets[n % len(self.secrets)]}"}
         with httpx.Client(base_url=self.url, headers=headers, timeout=30) as client:
             i = 0
             while not self.stop.is_set():
@@ -148,7 +150,7 @@ class Load:
                 i += 1
                 started = time.perf_counter()
                 try:
-                    ok = _ask(client, prompt, stream=n % 2 == 1)
+                    ok = _ask(client, prompt, stream=n % 2 == 1, statuses=self.statuses)
                 except httpx.HTTPError:
                     with self._lock:
                         self.failed += 1
@@ -163,22 +165,45 @@ class Load:
                         self.failed += 1
 
 
-def _ask(client: httpx.Client, prompt: str, stream: bool) -> bool:
+def _ask(client: httpx.Client, prompt: str, stream: bool, statuses: Counter[int]) -> bool:
     body = {"model": "sim-small", "messages": [{"role": "user", "content": prompt}]}
     if not stream:
         r = client.post("/v1/chat/completions", json=body)
+        if r.status_code != 200:
+            statuses[r.status_code] += 1
         return r.status_code == 200 and bool(r.json()["choices"])
     body["stream"] = True
     with client.stream("POST", "/v1/chat/completions", json=body) as r:
         if r.status_code != 200:
+            statuses[r.status_code] += 1
             return False
         text = b"".join(r.iter_bytes())
     return text.rstrip().endswith(b"data: [DONE]")  # complete only with its [DONE]
 
 
+def free_port_of() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {timeout:g} s")
+
+
 def logged_prompts(folder: Path) -> Counter[str]:
     seen: Counter[str] = Counter()
-    for path in sorted(folder.glob("events-*.jsonl")):
+    for path in sorted(folder.rglob("events-*.jsonl")):
         for line in path.read_bytes().splitlines():
             event = orjson.loads(line)
             if event.get("status", 200) == 200:
@@ -291,6 +316,10 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def write_md(path: Path, results: list[dict[str, Any]], command: str) -> None:
+    verified = ", ".join(
+        f"{r['sync']}: {'passed' if r['ledger_verify'] else 'FAILED'}" for r in results
+    )
+    records = ", ".join(f"{r['ledger_records']:,}" for r in results)
     lines = [
         "# Kill -9 of the embedded gateway: what the event log keeps",
         "",
@@ -299,8 +328,12 @@ def write_md(path: Path, results: list[dict[str, Any]], command: str) -> None:
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- command: `{command}`",
         "- gateway: `distillguard serve` on embedded defaults (SQLite, journal in the events "
-        "folder, detection in process, state saved every 1 s), simulated upstream; clients "
-        "and gateway on the same 2 cores",
+        "folder, detection in the worker process serve starts beside itself, state saved "
+        "every 1 s), ledger on, simulated upstream; each kill is `kill -9` of the gateway and "
+        "of its worker at once; clients and gateway on the same 2 cores",
+        f"- after the last round: one more start and a clean stop, so the worker reads the "
+        f"journal to its end; then `distillguard ledger verify` ({verified}) and the ledger's "
+        f"records counted ({records}: one per journal record)",
         "",
         "| sync | kills | clients | answered 200 | logged 200 | lost | doubled | detector "
         "events / log events | latency p50 / p99 ms |",
