@@ -346,8 +346,9 @@ Lost: answered prompts missing from the workers' logs; doubled: prompts logged m
 503s are the documented answer when neither the stream nor the spool can take an event.
 The load's prompts are synthetic and unique per request, and no account is flagged on either
 side: the flags comparison shows agreement at zero only (tests/pipeline/test_worker.py checks
-a worker's decision reaching a gateway). Not shown here: sustained saturation (2 cores hold gateways, workers, NATS, Redis, PostgreSQL
-and the clients at once), and campaign linking across partitions (it is per worker).
+a worker's decision reaching a gateway). Not shown here: sustained saturation (2 cores
+hold gateways, workers, NATS, Redis, PostgreSQL and the clients at once), and campaign
+linking across partitions (it is per worker).
 """)
 
 
