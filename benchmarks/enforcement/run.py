@@ -5,7 +5,7 @@
 
 Simulates the standard scenario (benign personas and extraction strategies), starts the
 gateway in this process with the policy switched to `mode = "enforce"`, replays every request
-over loopback HTTP on the simulated clock (`distillguard demo`'s replay), and reads back the
+over loopback HTTP on the simulated clock (`sim.replay`, as `distillguard demo`), and reads back the
 gateway's own event log, where each request carries what the policy did to it. Per account:
 
 - harvest leakage (extraction): the share of its requests answered in full, i.e. status 200
@@ -38,17 +38,10 @@ ROOT = HERE.parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "src"))
 
-from distillguard.cli.demo_gateway import (  # noqa: E402
-    create_accounts,
-    gateway_settings,
-    read_plan,
-    reorder_window,
-    replay,
-)
 from distillguard.evaluation import read_labels  # noqa: E402
 from distillguard.gateway import BackgroundServer, build_app  # noqa: E402
 from distillguard.sim import ScenarioConfig, simulate  # noqa: E402
-from distillguard.store import open_store  # noqa: E402
+from distillguard.sim.replay import prepare, read_plan, replay  # noqa: E402
 
 BENIGN_CHANGES = {"watermark"}  # invisible to a customer: not counted as degrading
 
@@ -113,9 +106,8 @@ def main() -> None:
     labels = read_labels(summary.labels_path)
     plan = read_plan(summary.events_path)
     policy = enforcing_policy(args.policy, work)
-    settings = gateway_settings(work, reorder_window(plan), policy={"file": str(policy)})
-    store = open_store(settings)
-    ids, secrets = create_accounts(store, plan, labels)
+    ready = prepare(work, plan, labels, policy={"file": str(policy)})
+    settings, store, ids, secrets = ready.settings, ready.store, ready.ids, ready.secrets
     if args.verified:
         for gid in ids.values():
             store.set_attributes(gid, verification="id")

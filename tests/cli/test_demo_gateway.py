@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from distillguard.cli import demo_cmd, demo_gateway
 from distillguard.cli.main import app
+from distillguard.sim.replay import gateway_settings
 
 runner = CliRunner()
 
@@ -86,7 +87,7 @@ def test_keep_serving_prints_the_console_and_a_login_until_ctrl_c(
 ) -> None:
     from distillguard.store import open_store
 
-    settings = demo_gateway.gateway_settings(tmp_path)
+    settings = gateway_settings(tmp_path)
     store = open_store(settings)
 
     def interrupted() -> None:

@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from distillguard.cli.demo_gateway import Plan, create_accounts, read_plan, replay
 from distillguard.evaluation import read_labels
 from distillguard.gateway import BackgroundServer, build_app
 from distillguard.settings import Settings, load_settings
 from distillguard.sim import ScenarioConfig, simulate
+from distillguard.sim.replay import Plan, create_accounts, read_plan, replay
 from distillguard.store import Store
 
 PASSWORD = "a long enough password"

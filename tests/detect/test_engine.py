@@ -49,7 +49,30 @@ def test_decisions_use_no_look_ahead(make_event) -> None:
     part = Analyzer()
     scores_part = [part.process(e) for e in events[:cut]]
     assert scores_part == scores_full[:cut]
-    assert max(scores_full) > 0.0
+    assert max(s.risk for s in scores_full) > 0.0
+
+
+def test_a_score_says_whether_it_is_fresh_and_which_campaign(make_event) -> None:
+    """Each of an account's first `score_all_first` requests is scored, then every
+    `score_every`-th; in between the last risk comes back, marked not fresh."""
+    events = sorted(
+        population(make_event, n=60, gap=1000)
+        + network(make_event)
+        + harvest(make_event, "h", 300, 150),
+        key=lambda e: e.ts,
+    )
+    analyzer = Analyzer(AnalyzerConfig(link_every_s=1800))
+    fresh = 0
+    for e in events:
+        score = analyzer.process(e)
+        track = analyzer.tracks[e.account]
+        assert score.risk == track.score and score.campaign == track.campaign
+        assert score.campaign_risk == analyzer.campaign_scores.get(track.campaign or "")
+        if e.account == "h":
+            fresh += score.fresh
+    c = analyzer.config
+    assert fresh == c.score_all_first + (300 - c.score_all_first) // c.score_every
+    assert any(t.campaign for t in analyzer.tracks.values())  # campaigns were checked too
 
 
 def test_a_low_and_slow_network_is_linked_by_behaviour_alone(make_event) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from distillguard.detect.engine import Analyzer
 from distillguard.events import Event, parse_event
 from distillguard.policy import AccountAttributes, Policy
-from distillguard.policy.replay import AccountTally, Replay, Verdict, scored, summarize
+from distillguard.policy.replay import AccountTally, Replay, Verdict, summarize
 
 VERIFIED = AccountAttributes(verification="id")
 
@@ -127,19 +126,3 @@ def test_group_summary_pools_requests_and_takes_medians() -> None:
     assert g.median_account_full == 0.8  # of 0.8, 0.0, 1.0
     assert g.median_account_unrestricted == 0.8  # of 0.8, 0.5, 1.0
     assert g.accounts_touched == 2
-
-
-def test_scored_says_when_the_analyzer_returned_a_fresh_score() -> None:
-    """Between scorings `Analyzer.process` returns the account's peak; `scored` tells them apart."""
-    analyzer = Analyzer()
-    fresh = 0
-    for i in range(300):
-        e = probe(i) if i % 3 else event(float(i), "acct_probe", max_tokens=64)
-        returned = analyzer.process(e)
-        track = analyzer.tracks["acct_probe"]
-        if scored(analyzer.config, track.profile.n):
-            fresh += 1
-        else:
-            assert returned == track.max_score
-    n, c = 300, analyzer.config
-    assert fresh == c.score_all_first + (n - c.score_all_first) // c.score_every

@@ -2,7 +2,7 @@
 
     analyzer = Analyzer()
     for event in read_events("events.jsonl"):
-        analyzer.process(event)
+        score = analyzer.process(event)  # a `Score`: risk, fresh, campaign, campaign_risk
     accounts, campaigns = analyzer.results()
 
 Every decision about an account uses only events up to that moment. Its risk is its
@@ -85,6 +85,16 @@ class AnalyzerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Score:
+    """What `Analyzer.process` says of an account after learning from one of its requests."""
+
+    risk: float  # the account's latest risk, its campaign's included
+    fresh: bool  # scored on this request; if not, `risk` is the last scoring's: no new reading
+    campaign: str | None  # the account's campaign id, as of the last re-linking
+    campaign_risk: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class AccountResult:
     account: str
     score: float
@@ -164,11 +174,11 @@ class Analyzer:
         self.built_with = 0  # rankable accounts when the population was last built
         self._changed: set[str] = set()  # accounts whose state changed since `take_changes`
 
-    def process(self, event: Event) -> float:
-        """Learn from one event; return the account's risk (campaign included).
+    def process(self, event: Event) -> Score:
+        """Learn from one event; return the account's `Score` (campaign included).
 
         The risk is re-scored on each of an account's first `score_all_first` requests and
-        then on every `score_every`-th; in between, the latest score is returned.
+        then on every `score_every`-th; in between, the latest score is returned, not fresh.
         """
         self._maybe_refresh(event.ts)
         track = self.tracks.get(event.account)
@@ -183,9 +193,11 @@ class Analyzer:
             self.rankable += 1
         # Scoring costs as much as updating: past the first requests, score every
         # `score_every`-th one (first_flag_index is then exact to that step).
-        if profile.n > self.config.score_all_first and profile.n % self.config.score_every:
-            return track.score
-        return self._score(track)
+        n, c = profile.n, self.config
+        fresh = n <= c.score_all_first or n % c.score_every == 0
+        latest = self._score(track) if fresh else track.score
+        cid = track.campaign
+        return Score(latest, fresh, cid, None if cid is None else self.campaign_scores.get(cid))
 
     def _popularity(self, account: str, track: _Track, content: int) -> None:
         """Count prompts another account sent too, on both accounts (`detect.popularity`)."""

@@ -25,7 +25,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from distillguard.detect.engine import Analyzer
+from distillguard.detect.engine import Analyzer, Score
 from distillguard.events import Event
 from distillguard.gateway.api_errors import ApiError
 from distillguard.pipeline.allowlist import Allowlist
@@ -161,8 +161,8 @@ class Enforcement:
         return len(rows)
 
     # -- off the hot path: the case keeper's (pipeline/case_keeper.py)
-    def observe(self, event: Event, risk: float, analyzer: Analyzer, meta: dict[str, Any]) -> None:
-        self.keeper.observe(event, risk, analyzer, meta)
+    def observe(self, event: Event, score: Score, analyzer: Analyzer, meta: dict[str, Any]) -> None:
+        self.keeper.observe(event, score, analyzer, meta)
 
     def saved(self) -> dict[str, Any]:
         return self.keeper.saved()

@@ -19,11 +19,10 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
-from distillguard.detect.engine import Analyzer
+from distillguard.detect.engine import Analyzer, Score
 from distillguard.errors import StoreError
 from distillguard.events import Event
 from distillguard.policy import AccountAttributes, Enforcer, Transition
-from distillguard.policy.replay import fresh_risk
 from distillguard.store import AuditEntry, Store
 from distillguard.store.detector_state import encode
 
@@ -63,22 +62,19 @@ class CaseKeeper:
             if t is not None:
                 self._pending.append(t)
 
-    def observe(self, event: Event, risk: float, analyzer: Analyzer, meta: dict[str, Any]) -> None:
+    def observe(self, event: Event, score: Score, analyzer: Analyzer, meta: dict[str, Any]) -> None:
         account = event.account
         if self._is_allowed(account):
             return
-        track = analyzer.tracks[account]
-        cid = track.campaign
-        campaign_risk = analyzer.campaign_scores.get(cid) if cid is not None else None
-        self._trail(account, event, risk)
+        self._trail(account, event, score.risk)
         attrs = meta.get("attrs")
         with self._lock:  # an introduction's move is queued before this one is made
             pending, self._pending = self._pending, []
             transition = self.enforcer.observe(
                 account,
-                fresh_risk(analyzer, account, risk),  # None between scorings: no new score
+                score.risk if score.fresh else None,  # None between scorings: no new score
                 now=event.ts,
-                campaign_risk=campaign_risk,
+                campaign_risk=score.campaign_risk,
                 attrs=attrs,
                 tier=meta.get("tier"),
             )

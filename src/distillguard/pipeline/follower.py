@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import orjson
 from prometheus_client import Counter
 
-from distillguard.detect.engine import CAMPAIGNS, Analyzer
+from distillguard.detect.engine import CAMPAIGNS, Analyzer, Score
 from distillguard.errors import StoreError
 from distillguard.events import Event, FieldError, format_ts, parse_event
 from distillguard.forensics.ledger import Ledger
@@ -48,7 +48,7 @@ _SHARED = (CAMPAIGNS, POLICY_STATE, POSITION_KEY)
 
 class Observer(Protocol):
     def observe(
-        self, event: Event, risk: float, analyzer: Analyzer, meta: dict[str, Any]
+        self, event: Event, score: Score, analyzer: Analyzer, meta: dict[str, Any]
     ) -> None: ...
 
     def saved(self) -> dict[str, Any]: ...
@@ -160,11 +160,11 @@ class Follower:
         score = self.analyzer.process(parsed)
         if self.observer is not None:
             self.observer.observe(parsed, score, self.analyzer, meta)
-        if score >= self.analyzer.config.threshold and parsed.account not in self.flagged:
+        if score.risk >= self.analyzer.config.threshold and parsed.account not in self.flagged:
             self.flagged.add(parsed.account)
             self.activity.count_flag(parsed.ts)
             log.warning(
-                "account flagged", extra={"account": parsed.account, "score": round(score, 3)}
+                "account flagged", extra={"account": parsed.account, "score": round(score.risk, 3)}
             )
 
     # -- checkpoints

@@ -6,8 +6,9 @@
     out = apply_request(body, decision, endpoint)        # strip, cap, or refuse
     answer = apply_response(upstream_body, decision)     # reasoning withheld or cut short
     rewriter = StreamRewriter(decision)                  # the same for a stream, chunk by chunk
-    risk = fresh_risk(analyzer, account, analyzer.process(event))  # None between scorings
-    transition = enforcer.observe(account, risk, now=ts, ...)   # after detection scores it
+    score = analyzer.process(event)                      # detect.engine.Score
+    risk = score.risk if score.fresh else None           # None between scorings
+    transition = enforcer.observe(account, risk, now=ts, campaign_risk=score.campaign_risk, ...)
 
 Pure and synchronous: no I/O beyond reading the policy file, no clock (time is the event's
 ts). Imports `events` and `detect` only; the gateway and the store build on it.
@@ -41,7 +42,6 @@ from distillguard.policy.model import (
     load_policy,
     parse_policy,
 )
-from distillguard.policy.replay import fresh_risk
 from distillguard.policy.stream import StreamRewriter
 
 __all__ = [
@@ -69,7 +69,6 @@ __all__ = [
     "apply_request",
     "apply_response",
     "default_policy",
-    "fresh_risk",
     "load_policy",
     "parse_policy",
 ]

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from distillguard.detect.engine import Analyzer, AnalyzerConfig
+from distillguard.detect.engine import Analyzer
 from distillguard.events import Event
 from distillguard.policy.apply import ChangeKind, apply_request, apply_response
 from distillguard.policy.attributes import AccountAttributes
@@ -109,13 +109,14 @@ class Replay:
             )
         verdict, causes = self.judge(event, self.enforcer.decision(account, tier))
         tally.add(verdict, causes)
-        risk = self.analyzer.process(event)
-        cid = self.analyzer.tracks[account].campaign
+        score = self.analyzer.process(event)
         t = self.enforcer.observe(
             account,
-            fresh_risk(self.analyzer, account, risk),
+            # Between scorings the risk is the last one repeated: None tells the enforcer
+            # no new reading came (it keeps the last), as the gateway's keeper does.
+            score.risk if score.fresh else None,
             now=event.ts,
-            campaign_risk=self.analyzer.campaign_scores.get(cid) if cid else None,
+            campaign_risk=score.campaign_risk,
             attrs=attrs,
             tier=tier,
         )
@@ -168,23 +169,6 @@ class Replay:
             return False
         b.tokens -= 1.0
         return True
-
-
-def scored(config: AnalyzerConfig, n: int) -> bool:
-    """Whether the analyzer scored an account's `n`-th request afresh.
-
-    Between scorings `Analyzer.process` returns the account's peak, not its current risk;
-    fed to the enforcer, that alternation of peak and current would look like a risk that
-    jumps each request, and the account would step down and up again at every cooldown.
-    So only fresh scores move the level (the rule mirrors `Analyzer.process`).
-    """
-    return n <= config.score_all_first or n % config.score_every == 0
-
-
-def fresh_risk(analyzer: Analyzer, account: str, returned: float) -> float | None:
-    """What to pass `Enforcer.observe` after `returned = analyzer.process(event)`: the risk
-    if the analyzer scored this request afresh, else None (the enforcer keeps the last)."""
-    return returned if scored(analyzer.config, analyzer.tracks[account].profile.n) else None
 
 
 def _cut(event: Event, cap: object) -> bool:

@@ -12,7 +12,8 @@ and parametric rates stand in. Output is byte-identical for the same configurati
 Modules: `config` (inputs, mixes), `prompts`/`fallback` (text pools), `traces`/`rates`
 (arrival times), `identity` (ids, addresses, agents: label-blind), `responses` (bodies),
 `actor` (the account shape), `personas`/`benchmarks` (benign), `attacks`/`campaigns`
-(extraction), `paraphrase`, `scenario` (mix, merge, write).
+(extraction), `paraphrase`, `scenario` (mix, merge, write); `replay` (a log sent through a
+gateway over HTTP; not imported here, as it loads the gateway).
 """
 
 from distillguard.errors import ScenarioError
