@@ -79,9 +79,10 @@ def test_stream_is_relayed_chunk_by_chunk(start_gateway: Callable[..., Gateway])
     for chunk in stream:
         if chunk.choices and chunk.choices[0].delta.content:
             arrivals.append(time.perf_counter() - started)
-    total = time.perf_counter() - started
     assert len(arrivals) == 10
-    assert arrivals[0] < total / 3  # the first words came long before the last
+    # The first words came long before the last: relayed as made, not buffered to the end.
+    # (Measured between chunks, not from the request: its key check may wait on a busy CPU.)
+    assert arrivals[-1] - arrivals[0] > 0.25
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert sum(g > 0.02 for g in gaps) >= 7  # spread out, as the upstream produced them
 
