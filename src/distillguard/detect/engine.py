@@ -60,6 +60,7 @@ from distillguard.detect.scoring import (
     risk,
     usage_of,
 )
+from distillguard.detect.walks import WalkLinkConfig, walk_links, with_walks
 from distillguard.events import Event
 
 
@@ -70,6 +71,7 @@ class AnalyzerConfig:
     linking: bool = True
     link: LinkConfig = field(default_factory=LinkConfig)
     behaviour_link: BehaviourLinkConfig = field(default_factory=BehaviourLinkConfig)
+    walk_link: WalkLinkConfig = field(default_factory=WalkLinkConfig)
     detectors: Callable[[], list[Detector]] = default_detectors
     # "population": behaviour ranked among peers; "detectors": noisy-OR of the detectors;
     # "meanrank": the plain mean of the population percentiles (a baseline).
@@ -166,6 +168,7 @@ class Analyzer:
         self.owners = PromptOwners()
         self.campaign_scores: dict[str, float] = {}
         self.campaign_members: dict[str, list[str]] = {}
+        self.walks: set[str] = set()  # campaigns that are walk networks (`detect.walks`)
         self.campaign_first_ts: dict[str, float] = {}
         self.campaign_links: dict[str, tuple[PairLink, ...]] = {}  # as of the last re-linking
         self.next_link_ts: float | None = None
@@ -231,7 +234,7 @@ class Analyzer:
             score, lvl = ranked_risk(track.usage, track.probe, self.population)
             cid = track.campaign
             if cid is not None and track.linked_runs >= self.config.link_persistence:
-                score = inherited_risk(lvl, self.campaign_scores[cid], score)
+                score = inherited_risk(lvl, self.campaign_scores[cid], score, cid in self.walks)
         self._record(track, score)
         return score
 
@@ -276,7 +279,9 @@ class Analyzer:
             # Ranked once here, for the groups and then each campaign's pairs.
             placed = placements(usages, self.population, self.config.behaviour_link)
             found = behaviour_links(usages, self.population, self.config.behaviour_link, placed)
-            groups = merge_groups(groups, found)
+            walks = walk_links(usages, self.config.walk_link)
+            groups = with_walks(merge_groups(groups, found), walks)
+            self.walks = {campaign_id(g) for g in walks}
         previous = {a for a, t in self.tracks.items() if t.campaign is not None}
         for track in self.tracks.values():
             track.campaign = None
@@ -287,7 +292,7 @@ class Analyzer:
             cid = campaign_id(members)
             profiles = [self.tracks[a].profile for a in members]
             merged = profiles[0].merged_detectors(profiles[1:], CAMPAIGN_DETECTORS)
-            self.campaign_scores[cid] = campaign_risk(merged, self.population)
+            self.campaign_scores[cid] = campaign_risk(merged, self.population, cid in self.walks)
             self.campaign_members[cid] = members
             self.campaign_first_ts.setdefault(cid, now)
             self.campaign_links[cid] = self._pair_links(members, kept, usages, placed)
@@ -330,6 +335,7 @@ class Analyzer:
                 "next_link_ts": self.next_link_ts,
                 "scores": self.campaign_scores,
                 "members": self.campaign_members,
+                "walks": sorted(self.walks),
                 "first_ts": self.campaign_first_ts,
                 "links": {c: [_link_state(p) for p in ps] for c, ps in self.campaign_links.items()},
                 "population": self.population.to_state(),
@@ -350,6 +356,7 @@ class Analyzer:
             self.campaign_scores = dict(shared["scores"])
             self.campaign_members = {c: list(m) for c, m in shared["members"].items()}
             self.campaign_first_ts = dict(shared["first_ts"])
+            self.walks = set(shared.get("walks", ()))  # none in states saved before walks
             saved = shared.get("links", {})  # states saved before links were kept have none
             self.campaign_links = {c: tuple(PairLink(*p) for p in ps) for c, ps in saved.items()}
             if "population" in shared:
@@ -388,7 +395,8 @@ class Analyzer:
         if t.campaign is not None:
             n = len(self.campaign_members[t.campaign])
             cs = self.campaign_scores[t.campaign]
-            reasons = (f"member of campaign {t.campaign} ({n} accounts, risk {cs:.2f})", *reasons)
+            what = "walk network" if t.campaign in self.walks else "campaign"
+            reasons = (f"member of {what} {t.campaign} ({n} accounts, risk {cs:.2f})", *reasons)
         return AccountResult(
             account=name,
             score=round(t.score, 6),

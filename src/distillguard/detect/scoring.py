@@ -225,13 +225,23 @@ def leans(detectors: Sequence[Detector], population: Population) -> bool:
     return ranks is not None and level(usage, ranks) >= MIN_OWN_LEAN
 
 
-def campaign_risk(merged: Sequence[Detector], population: Population) -> float:
+def campaign_risk(merged: Sequence[Detector], population: Population, walk: bool = False) -> float:
     """A campaign's risk: its members' pooled behaviour ranked among single accounts.
 
     Pooling is what a campaign adds: twenty accounts of thirty requests each say as much
     as one of six hundred, so the shrinkage that holds a small account back is lifted.
+    For a walk network (`detect.walks`) the purpose is not in doubt: each member only
+    walks, and together they walk one selection, which is what no set of products does.
+    Its level is the pooled harvest value alone, so a network of short-answer labellers
+    stays at 0 and one that harvests long answers does not.
     """
-    return account_risk(merged, population)
+    if not walk:
+        return account_risk(merged, population)
+    usage = usage_of(merged)
+    if usage is None or usage.n < behaviour.MIN_REQUESTS:
+        return 0.0
+    pcts = population.percentiles(behaviour.segment(usage), behaviour.vector(usage, SCORED))
+    return 0.0 if pcts is None else _level_risk(_value(pcts))
 
 
 def member_risk(
@@ -248,11 +258,17 @@ def member_risk(
     return campaign
 
 
-def inherited_risk(level: float | None, campaign: float, own: float) -> float:
-    """`member_risk` given the member's `scored_level` (from `ranked_risk`)."""
+def inherited_risk(level: float | None, campaign: float, own: float, walk: bool = False) -> float:
+    """`member_risk` given the member's `scored_level` (from `ranked_risk`).
+
+    A walk network's member is linked for evidence of its own (every prompt new, each
+    single-shot), so it needs to lean only past the neutral level (`FLOOR`, an account at
+    its peers' median on everything): a labeller that walks its data set for short
+    answers stays below it.
+    """
     if campaign <= own or level is None:
         return own
-    return campaign if level >= MIN_OWN_LEAN else own
+    return campaign if level >= (FLOOR if walk else MIN_OWN_LEAN) else own
 
 
 def plain_mean_rank(detectors: Sequence[Detector], population: Population) -> float:

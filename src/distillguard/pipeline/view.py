@@ -87,6 +87,7 @@ def merged_campaigns(shared: list[dict[str, Any]]) -> dict[str, Any]:
         if "population" in s:
             p = Population.from_state(s["population"])
             population = p if population is None else population.merge(p)
+    out["walks"] = sorted({c for s in shared for c in s.get("walks", ())})
     if population is not None:
         out["population"] = population.to_state()
     return out
