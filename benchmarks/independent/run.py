@@ -1,0 +1,361 @@
+"""Score distillguard's detectors on traffic from the independent generator.
+
+    python benchmarks/independent/run.py [--smoke] [--seeds 101 202] [--accounts 250] [--days 2]
+
+Generates two traces (the first seed with the base variant, the second with the harder twins
+variant), validates each with `distillguard validate`, runs `distillguard analyze --detector D`
+for each detector, and computes the metrics here from the labels and OUT/accounts.jsonl (only
+the `account`, `score` and `flagged` fields are read): AUROC (ties count half), TPR and benign
+FPR of `flagged`, the best TPR at benign FPR <= 1% over score thresholds, the share of each
+campaign's members flagged, benign accounts flagged and extraction accounts missed, by kind.
+Writes benchmarks/independent/RESULTS.md and results.json (with --smoke: under work/smoke/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+DETECTORS = ["full", "meanrank", "rate", "prada"]
+
+
+def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
+    """Mann-Whitney AUROC with mid-ranks, so tied scores count one half."""
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    sorted_scores = scores[order]
+    i = 0
+    while i < len(scores):
+        j = i
+        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def best_tpr_at(
+    scores: np.ndarray, positive: np.ndarray, max_fpr: float
+) -> tuple[float, float, float]:
+    """(TPR, FPR, threshold) of the best rule `score >= t` whose benign FPR is <= max_fpr."""
+    best = (0.0, 0.0, float("inf"))
+    n_pos, n_neg = max(int(positive.sum()), 1), max(int((~positive).sum()), 1)
+    for t in np.unique(scores)[::-1]:
+        hit = scores >= t
+        fpr = float((hit & ~positive).sum() / n_neg)
+        if fpr > max_fpr:
+            break
+        best = max(best, (float((hit & positive).sum() / n_pos), fpr, float(t)), key=lambda b: b[0])
+    return best
+
+
+def score_run(labels: list[dict], out: Path) -> dict:
+    rows = {}
+    with open(out / "accounts.jsonl", encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                r = json.loads(line)
+                rows[r["account"]] = (float(r["score"]), bool(r["flagged"]))
+    missing = [lab["account"] for lab in labels if lab["account"] not in rows]
+    floor = min((s for s, _ in rows.values()), default=0.0) - 1.0  # unscored ranks last
+    scores = np.array([rows.get(lab["account"], (floor, False))[0] for lab in labels])
+    flagged = np.array([rows.get(lab["account"], (floor, False))[1] for lab in labels])
+    positive = np.array([lab["label"] == "extraction" for lab in labels])
+    tpr1, fpr1, thr1 = best_tpr_at(scores, positive, 0.01)
+    # Campaign members are most attackers; AUROC over the solo attackers alone shows the rest.
+    solo = np.array([lab["label"] == "benign" or not lab.get("campaign") for lab in labels])
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    campaigns: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    benign_flagged, missed = [], []
+    for lab, fl in zip(labels, flagged, strict=True):
+        by_kind[lab["kind"]][0] += int(fl)
+        by_kind[lab["kind"]][1] += 1
+        if lab.get("campaign"):
+            campaigns[lab["campaign"]][0] += int(fl)
+            campaigns[lab["campaign"]][1] += 1
+        if fl and lab["label"] == "benign":
+            benign_flagged.append({"account": lab["account"], "kind": lab["kind"]})
+        if not fl and lab["label"] == "extraction":
+            missed.append({"account": lab["account"], "kind": lab["kind"]})
+    return {
+        "auroc": auroc(scores, positive),
+        "auroc_solo_attackers": auroc(scores[solo], positive[solo]),
+        "tpr_flagged": float(flagged[positive].mean()),
+        "fpr_flagged": float(flagged[~positive].mean()),
+        "tpr_at_fpr_1pct": tpr1,
+        "fpr_at_that_threshold": fpr1,
+        "threshold_at_fpr_1pct": thr1,
+        "campaign_share_flagged": {k: v[0] / v[1] for k, v in sorted(campaigns.items())},
+        "flagged_by_kind": {
+            k: {"flagged": v[0], "accounts": v[1]} for k, v in sorted(by_kind.items())
+        },
+        "benign_flagged": benign_flagged,
+        "extraction_missed": missed,
+        "accounts_missing_from_output": len(missing),
+    }
+
+
+def cli() -> list[str]:
+    exe = Path(sys.executable).parent / "distillguard"
+    return [str(exe)] if exe.exists() else [shutil.which("distillguard") or "distillguard"]
+
+
+def run(cmd: list[str]) -> tuple[int, str, float]:
+    t = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    return p.returncode, (p.stdout + p.stderr).strip(), time.perf_counter() - t
+
+
+def trace(name: str, seed: int, variant: str, args, work: Path) -> dict:
+    d = work / name
+    shutil.rmtree(d, ignore_errors=True)
+    gen = [
+        sys.executable,
+        str(HERE / "generate.py"),
+        "--out",
+        str(d),
+        "--seed",
+        str(seed),
+        "--accounts",
+        str(args.accounts),
+        "--days",
+        str(args.days),
+        "--variant",
+        variant,
+    ]
+    if args.data:
+        gen += ["--data", str(args.data)]
+    rc, text, secs = run(gen)
+    if rc != 0:
+        sys.exit(f"generator failed ({rc}):\n{text}")
+    info = {
+        "name": name,
+        "seed": seed,
+        "variant": variant,
+        "generate": json.loads(text.splitlines()[-1]),
+        "generate_seconds": round(secs, 1),
+    }
+    rc, text, secs = run([*cli(), "validate", str(d / "events.jsonl")])
+    last = text.splitlines()[-1].replace(str(d) + "/", "") if text else ""
+    info["validate"] = {"rc": rc, "output": last, "seconds": round(secs, 1)}
+    labels = [json.loads(x) for x in (d / "labels.jsonl").read_text().splitlines() if x.strip()]
+    info["detectors"] = {}
+    for det in args.detectors:
+        out = d / f"out_{det}"
+        rc, text, secs = run(
+            [*cli(), "analyze", str(d / "events.jsonl"), "--out", str(out), "--detector", det]
+        )
+        if rc != 0:
+            info["detectors"][det] = {"error": text[-2000:], "rc": rc}
+            continue
+        info["detectors"][det] = {**score_run(labels, out), "analyze_seconds": round(secs, 1)}
+    if not args.keep:
+        (d / "events.jsonl").unlink()
+    return info
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x != x else f"{100 * x:.1f}%"
+
+
+def _kinds(items: list[dict], totals: dict) -> str:
+    counts: dict[str, int] = defaultdict(int)
+    for it in items:
+        counts[it["kind"]] += 1
+    return (
+        ", ".join(
+            f"{k} {n}/{totals[k]['accounts']}"
+            for k, n in sorted(counts.items(), key=lambda kv: -kv[1])
+        )
+        or "none"
+    )
+
+
+NOTES = [
+    "Prompts are real public data (../shared/data); responses are synthetic text sliced from "
+    "real answers; timing shapes come from ServeGen and answer lengths from the Azure 2023 "
+    "traces. No source pairs real text with real per-customer timing.",
+    "The twins variant gives each non-cluster attacker a benign twin with a copy of its surface "
+    "cues, and attackers copy some benign habits; it is meant to be harder than the base trace.",
+    "AUROC counts accounts, and most attackers are members of the two campaigns (hydra and "
+    "low-and-slow: 22 and 50 of 86 at full size); 'AUROC, solo attackers' leaves them out.",
+    "Persona mix, volumes and cue shares are the generator author's guesses, documented at the "
+    "top of generate.py and in cues.py / population.py. They are not measurements of a real "
+    "provider's traffic: these numbers say how the detectors do on this world, not on yours.",
+]
+TRACE_HEAD = (
+    "| trace | seed | variant | accounts (benign / extraction) | events | MB | gen s | validate |"
+)
+
+
+def _trace_row(t: dict) -> str:
+    g, v = t["generate"], t["validate"]
+    benign = g["accounts"] - g["extraction_accounts"]
+    who = f"{g['accounts']} ({benign} / {g['extraction_accounts']})"
+    size = f"{g['events']:,} | {g['bytes'] / 1e6:.0f} | {t['generate_seconds']}"
+    check = f"rc {v['rc']}: {v['output']}"
+    return f"| {t['name']} | {t['seed']} | {t['variant']} | {who} | {size} | {check} |"
+
+
+def _detector_rows(t: dict, camps: list[str]) -> list[str]:
+    head = "| detector | AUROC | AUROC, solo attackers | TPR (flagged) | benign FPR (flagged) | "
+    head += "best TPR at FPR <= 1% | "
+    rows = [
+        head + "".join(f"{c} flagged | " for c in camps) + "analyze s |",
+        "|---|---|---|---|---|---|" + "---|" * len(camps) + "---|",
+    ]
+    for det, r in t["detectors"].items():
+        if "error" in r:
+            rows.append(f"| {det} | error rc {r['rc']} |")
+            continue
+        shares = "".join(
+            f"{_pct(r['campaign_share_flagged'].get(c, float('nan')))} | " for c in camps
+        )
+        flags = (
+            f"{_pct(r['tpr_flagged'])} | {_pct(r['fpr_flagged'])} | {_pct(r['tpr_at_fpr_1pct'])}"
+        )
+        aucs = f"{r['auroc']:.3f} | {r['auroc_solo_attackers']:.3f}"
+        rows.append(f"| {det} | {aucs} | {flags} | {shares}{r['analyze_seconds']} |")
+    return rows
+
+
+def report(meta: dict, traces: list[dict]) -> str:
+    changed = meta["changed_src"]
+    dirty = (
+        f" plus uncommitted changes to {len(changed)} files under src/ (the detector tested is the "
+        "working tree at run time; results.json lists them)"
+        if changed
+        else ""
+    )
+    lines = [
+        "# Independent traffic: detector scorecard",
+        "",
+        "Traces from `benchmarks/independent/generate.py`, written without reading the detector, "
+        "the simulator or their benchmarks. Metrics are computed by `run.py` from the labels and "
+        "the `score` and `flagged` columns of `distillguard analyze` output. One detector "
+        "parameter was set after seeing these traces: the walk networks' single-shot share "
+        "(`min_single` in `detect/walks.py`, 0.95 -> 0.5). The first run, at 67310f0 and before "
+        "walk networks, gave full AUROC 0.935 / 0.927 and flagged 44% / 18% of the "
+        "low-and-slow network.",
+        "",
+        f"- Date: {meta['date']}",
+        f"- Machine: {meta['machine']}",
+        f"- Git commit: `{meta['commit']}`{dirty}",
+        f"- Command: `{meta['command']}`",
+        f"- Wall time: {meta['wall_seconds']:.0f} s",
+        "",
+        "## Traces",
+        "",
+        TRACE_HEAD,
+        "|---|---|---|---|---|---|---|---|",
+        *[_trace_row(t) for t in traces],
+    ]
+    for t in traces:
+        camps = sorted(
+            {c for r in t["detectors"].values() for c in r.get("campaign_share_flagged", {})}
+        )
+        n_benign = t["generate"]["accounts"] - t["generate"]["extraction_accounts"]
+        lines += ["", f"## {t['name']} ({t['variant']}, seed {t['seed']})", ""]
+        lines += _detector_rows(t, camps)
+        lines += [
+            "",
+            f"FPR <= 1% allows {int(0.01 * n_benign)} of {n_benign} benign accounts. "
+            "Benign accounts flagged and extraction accounts missed, by kind "
+            "(count / accounts of that kind):",
+            "",
+        ]
+        for det, r in t["detectors"].items():
+            if "error" not in r:
+                totals = r["flagged_by_kind"]
+                lines.append(
+                    f"- **{det}**: benign flagged: {_kinds(r['benign_flagged'], totals)}. "
+                    f"Extraction missed: {_kinds(r['extraction_missed'], totals)}."
+                )
+        full, labels = t["detectors"].get("full", {}), t["kind_labels"]
+        if "flagged_by_kind" in full:
+            lines += [
+                "",
+                "`full`, flagged per kind:",
+                "",
+                "| kind | label | flagged / accounts |",
+                "|---|---|---|",
+            ]
+            for k, v in sorted(
+                full["flagged_by_kind"].items(), key=lambda kv: (labels[kv[0]], kv[0])
+            ):
+                lines.append(f"| {k} | {labels[k]} | {v['flagged']} / {v['accounts']} |")
+    lines += ["", "## How to read this", "", *[f"- {n}" for n in NOTES], ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--smoke", action="store_true", help="tiny run (~30 accounts, half a day)")
+    ap.add_argument("--seeds", type=int, nargs=2, default=[101, 202])
+    ap.add_argument("--accounts", type=int, default=250)
+    ap.add_argument("--days", type=float, default=2.0)
+    ap.add_argument("--detectors", nargs="+", default=DETECTORS)
+    ap.add_argument("--data", type=Path, default=None)
+    ap.add_argument("--keep", action="store_true", help="keep events.jsonl in the work folder")
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.accounts, args.days = 30, 0.5
+    work = HERE / "work" / ("smoke" if args.smoke else "full")
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    traces = []
+    for name, seed, variant in [
+        ("trace-A", args.seeds[0], "base"),
+        ("trace-B", args.seeds[1], "twins"),
+    ]:
+        print(f"{name}: seed {seed}, {variant}", file=sys.stderr)
+        t = trace(name, seed, variant, args, work)
+        t["kind_labels"] = {
+            lab["kind"]: lab["label"]
+            for lab in map(json.loads, (work / name / "labels.jsonl").read_text().splitlines())
+        }
+        traces.append(t)
+    git = ["git", "-C", str(ROOT)]
+    meta = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        "commit": subprocess.run(
+            [*git, "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip(),
+        "changed_src": sorted(
+            line[3:]
+            for line in subprocess.run(
+                [*git, "status", "--porcelain", "--", "src"], capture_output=True, text=True
+            ).stdout.splitlines()
+        ),
+        "command": " ".join(["python benchmarks/independent/run.py", *(argv or sys.argv[1:])]),
+        "wall_seconds": time.perf_counter() - started,
+    }
+    dest = work if args.smoke else HERE
+    (dest / "results.json").write_text(
+        json.dumps({"meta": meta, "traces": traces}, indent=1) + "\n"
+    )
+    (dest / "RESULTS.md").write_text(report(meta, traces))
+    print(f"wrote {dest / 'RESULTS.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
