@@ -46,6 +46,10 @@ def render(report: dict[str, Any]) -> str:
             f"{_f(_mean(t['overall']['fpr'] for t in tests))} | "
             f"{_mean(t['events_per_s'] for t in tests):,.0f} |"
         )
+    if report.get("mmd"):  # --- MMD baseline hook: what its events/s is made of ---
+        from benchmarks.detection.mmd.report import note
+
+        lines += note(report)
     lines += ["", "## Per family (mean over test seeds): AUROC / TPR / benign FPR", ""]
     names = list(results)
     lines.append("| family | " + " | ".join(names) + " |")

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/detection/run.py            # calibration + 2 test seeds
     .venv/bin/python benchmarks/detection/run.py --smoke    # tiny, for CI
+    .venv/bin/python benchmarks/detection/run.py --with-mmd # + the MMD baseline (extra mmd)
 
 Why this shape: a simulator written beside the detector measures how well the detector
 knows its simulator. Here the traffic comes from `distillguard.sim.families`, whose
@@ -176,8 +177,17 @@ def machine() -> dict[str, str]:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip(),
+        ).stdout.strip()
+        + _dirty(),
     }
+
+
+def _dirty() -> str:
+    """Said beside the commit when the figures come from a work tree that differs from it."""
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], capture_output=True, text=True, check=False
+    ).stdout
+    return " (uncommitted changes)" if status.strip() else ""
 
 
 def main() -> None:
@@ -191,6 +201,10 @@ def main() -> None:
     parser.add_argument("--detectors", nargs="+", default=list(DETECTORS))
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI")
     parser.add_argument("--dry", action="store_true", help="print, do not write RESULTS.md")
+    # The MMD two-sample baseline (benchmarks/detection/mmd/) embeds prompts with a sentence
+    # encoder (torch, the `mmd` extra), so it runs only when asked.
+    parser.add_argument("--with-mmd", action="store_true", help="add the MMD baseline")
+    parser.add_argument("--mmd-reference", choices=["pool", "benign", "both"], default="pool")
     args = parser.parse_args()
     if args.smoke:
         args.seeds, args.accounts, args.days, args.volume = [1], 0.5, 1, 0.1
@@ -202,7 +216,17 @@ def main() -> None:
     jobs = [(f, d) for f in folders.values() for d in args.detectors]
     with Pool(args.workers) as pool:
         runs = pool.map(analyze_one, jobs)
+    mmd_summary = None
+    if args.with_mmd:  # --- MMD baseline hook ---
+        from benchmarks.detection.mmd.run import REFERENCES, mmd_runs
+
+        refs = ["pool", "benign"] if args.mmd_reference == "both" else [args.mmd_reference]
+        mmd, mmd_summary = mmd_runs(folders, args.work, refs)
+        runs += mmd
+        args.detectors = [*args.detectors, *(REFERENCES[r] for r in refs)]
     report = build_report(runs, folders, args)
+    if mmd_summary is not None:
+        report["mmd"] = mmd_summary
     report["wall_s"] = round(time.time() - started, 1)
     name = "smoke" if args.smoke else "results"
     (args.work / f"{name}.json").write_text(json.dumps(report, indent=2))
