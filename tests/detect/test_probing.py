@@ -46,13 +46,27 @@ def test_a_few_label_sets_stay_below_a_sweep(make_event) -> None:
     assert few.score() < 0.3
 
 
+def test_a_label_set_sent_in_any_order_is_still_one_set(make_event) -> None:
+    rng = random.Random(5)
+    labels = [str(t) for t in rng.sample(range(1000, 90000), 150)]
+
+    def shuffled(i: int) -> dict[str, int]:
+        order = list(labels)
+        random.Random(i).shuffle(order)
+        return dict.fromkeys(order, 100)
+
+    assert _probe(_biased(make_event, shuffled)).score() == 0.0
+
+
 def test_state_round_trip_keeps_the_widest_set_and_reads_old_states(make_event) -> None:
-    probe = _probe(_biased(make_event, lambda i: {str(k): 5 for k in range(20)}))
+    window = 3  # a sweep, so the score the state must carry is not 0
+    probe = _probe(_biased(make_event, lambda i: {str(i * window + k): 5 for k in range(window)}))
+    assert probe.score() > 0.5
     again = ProbeDetector()
     again.load_state(probe.to_state())
-    assert (again.widest, again.score()) == (20, probe.score())
+    assert (again.widest, again.score()) == (window, probe.score())
     old = probe.to_state()
     del old["widest"]
     before = ProbeDetector()
     before.load_state(old)
-    assert before.widest == 0
+    assert before.widest == 0 and before.score() >= probe.score()  # as the old rule scored

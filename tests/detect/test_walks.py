@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from traffic import harvest, labeller, population, run, tutoring
+from traffic import T0, harvest, labeller, population, run, tutoring
 
 from distillguard.detect.engine import CAMPAIGNS, Analyzer, AnalyzerConfig
 from distillguard.detect.walks import WalkLinkConfig, is_walker, walk_links, with_walks
@@ -38,15 +38,31 @@ def test_a_network_with_its_own_set_up_per_member_is_linked_and_flagged(make_eve
     assert net[0].reasons[0].startswith(f"member of walk network {walk.campaign} (12 accounts")
 
 
-def test_labellers_walking_their_data_sets_link_but_score_nothing(make_event) -> None:
-    """The benign twin: walkers too (new payloads, single-shot), but for one-word answers."""
+def test_products_walking_one_domain_are_not_walks(make_event) -> None:
+    """The benign twins: RAG tenants that never repeat a question and take medium answers,
+    each in its own one domain (their area mixes are alike by construction), and labellers
+    walking their data sets for one-word answers."""
     events = population(make_event, n=60, gap=1000)
     for k in range(8):
         events += labeller(make_event, f"lab{k}", 40, 1500, seed=k)
+        events += [
+            make_event(
+                T0 + i * 1500 + k,
+                account=f"rag{k}",
+                user=f"Can I get a refund for order {k}-{i} on my card payment?",
+                system=f"You answer from tenant {k}'s help centre.",
+                completion_tokens=300 + 10 * k,
+                max_tokens=800 + k,
+                temperature=0.1 * k,
+                ip=f"10.9.{k}.1",
+            )
+            for i in range(40)
+        ]
     analyzer = run(events, CONFIG)
     accounts, campaigns = analyzer.results()
-    assert any(c.campaign in analyzer.walks for c in campaigns)  # linked: they do walk
-    assert all(c.score < 0.05 for c in campaigns if c.campaign in analyzer.walks)
+    walks = [c for c in campaigns if c.campaign in analyzer.walks]
+    assert not any(m.startswith("rag") for c in walks for m in c.members)  # one domain each
+    assert all(c.score < 0.05 for c in walks)  # labellers may walk, for one-word answers
     assert not any(a.flagged for a in accounts)
 
 
@@ -64,7 +80,7 @@ def test_conversations_and_re_runs_are_not_walks(make_event) -> None:
 def test_walkers_belong_to_their_walk_not_to_a_diluting_group() -> None:
     walks = [["w1", "w2", "w3", "w4", "w5"]]
     shared = [["a", "b", "w1"], ["c", "d", "w2", "e"]]
-    assert with_walks(shared, walks) == [["c", "d", "e"], ["w1", "w2", "w3", "w4", "w5"]]
+    assert with_walks(shared, walks, 3) == [["c", "d", "e"], ["w1", "w2", "w3", "w4", "w5"]]
 
 
 def test_walks_survive_a_restart_and_old_states_have_none(make_event) -> None:

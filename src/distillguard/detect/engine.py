@@ -55,11 +55,10 @@ from distillguard.detect.scoring import (
     campaign_risk,
     inherited_risk,
     plain_mean_rank,
-    probe_of,
     ranked_risk,
     risk,
-    usage_of,
 )
+from distillguard.detect.tracks import Track, load_track, track_state
 from distillguard.detect.walks import WalkLinkConfig, walk_links, with_walks
 from distillguard.events import Event
 
@@ -118,52 +117,18 @@ class CampaignResult:
     first_linked_ts: float
 
 
-@dataclass(slots=True)
-class _Track:
-    profile: AccountProfile
-    max_score: float = 0.0
-    first_flag: int | None = None
-    campaign: str | None = None
-    linked_runs: int = 0  # consecutive re-linkings that found the account in a campaign
-    score: float = 0.0  # the latest risk
-    over: int = 0  # consecutive scorings at or over the threshold
-    # The profile's usage and probe detectors (None for a baseline's), found once rather
-    # than on each of the several lookups an event makes.
-    usage: UsageDetector | None = field(init=False, repr=False, compare=False)
-    probe: ProbeDetector | None = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        self.usage = usage_of(self.profile.detectors)
-        self.probe = probe_of(self.profile.detectors)
-
-
 # The key of the analyzer's own state among the per-account ones.
 CAMPAIGNS = "#campaigns"
 # A campaign's pairwise links are kept among its first members only: at most 276 pairs each.
 MAX_LINKED_MEMBERS = 24
 # What a campaign's risk reads of its members' merged detectors (`scoring.account_risk`).
 CAMPAIGN_DETECTORS = frozenset({UsageDetector.name, ProbeDetector.name})
-_TRACK_FIELDS = ("max_score", "first_flag", "campaign", "linked_runs", "score", "over")
-
-
-def _track_state(track: _Track) -> dict[str, Any]:
-    out: dict[str, Any] = {"profile": track.profile.to_state()}
-    out.update({name: getattr(track, name) for name in _TRACK_FIELDS})
-    return out
-
-
-def _load_track(state: Mapping[str, Any]) -> _Track:
-    track = _Track(AccountProfile.from_state(state["profile"]))
-    for name in _TRACK_FIELDS:
-        if name in state:  # states saved before a field existed keep its default
-            setattr(track, name, state[name])
-    return track
 
 
 class Analyzer:
     def __init__(self, config: AnalyzerConfig | None = None) -> None:
         self.config = config or AnalyzerConfig()
-        self.tracks: dict[str, _Track] = {}
+        self.tracks: dict[str, Track] = {}
         self.population = Population()
         self.owners = PromptOwners()
         self.campaign_scores: dict[str, float] = {}
@@ -186,7 +151,7 @@ class Analyzer:
         self._maybe_refresh(event.ts)
         track = self.tracks.get(event.account)
         if track is None:
-            track = self.tracks[event.account] = _Track(AccountProfile(self.config.detectors()))
+            track = self.tracks[event.account] = Track(AccountProfile(self.config.detectors()))
         profile = track.profile
         obs = profile.observe(extract(event, self.config.phrasing))
         self._popularity(event.account, track, obs.f.content)
@@ -202,7 +167,7 @@ class Analyzer:
         cid = track.campaign
         return Score(latest, fresh, cid, None if cid is None else self.campaign_scores.get(cid))
 
-    def _popularity(self, account: str, track: _Track, content: int) -> None:
+    def _popularity(self, account: str, track: Track, content: int) -> None:
         """Count prompts another account sent too, on both accounts (`detect.popularity`)."""
         usage = track.usage
         if usage is None or not usage.was_new:
@@ -224,7 +189,7 @@ class Analyzer:
             self.refresh(ts)
             self.next_link_ts = ts + self.config.link_every_s
 
-    def _score(self, track: _Track) -> float:
+    def _score(self, track: Track) -> float:
         detectors = track.profile.detectors
         if self.config.scorer == "detectors":
             score = risk(detectors)
@@ -238,7 +203,7 @@ class Analyzer:
         self._record(track, score)
         return score
 
-    def _record(self, track: _Track, score: float) -> None:
+    def _record(self, track: Track, score: float) -> None:
         track.score = score
         track.max_score = max(track.max_score, score)
         track.over = track.over + 1 if score >= self.config.threshold else 0
@@ -272,6 +237,7 @@ class Analyzer:
             {a: t.profile.fingerprint() for a, t in eligible.items()}, self.config.link
         )
         groups = link_distinctive(kept, self.config.link)
+        self.walks = set()  # re-found below, or none (another scorer)
         usages: dict[str, UsageDetector] = {}
         placed: dict[str, Placed | None] = {}
         if self.config.scorer == "population":
@@ -280,7 +246,7 @@ class Analyzer:
             placed = placements(usages, self.population, self.config.behaviour_link)
             found = behaviour_links(usages, self.population, self.config.behaviour_link, placed)
             walks = walk_links(usages, self.config.walk_link)
-            groups = with_walks(merge_groups(groups, found), walks)
+            groups = with_walks(merge_groups(groups, found), walks, self.config.link.min_members)
             self.walks = {campaign_id(g) for g in walks}
         previous = {a for a, t in self.tracks.items() if t.campaign is not None}
         for track in self.tracks.values():
@@ -328,7 +294,7 @@ class Analyzer:
     # -- persistence: a restarted gateway goes on where it stopped
     def take_changes(self) -> dict[str, dict[str, Any]]:
         """JSON-able states of the accounts changed since the last call, and `CAMPAIGNS`."""
-        out = {a: _track_state(self.tracks[a]) for a in self._changed if a in self.tracks}
+        out = {a: track_state(self.tracks[a]) for a in self._changed if a in self.tracks}
         if out:
             out[CAMPAIGNS] = {
                 "events": self.events,
@@ -348,7 +314,7 @@ class Analyzer:
 
     def restore(self, states: Mapping[str, Mapping[str, Any]]) -> None:
         """Load what `take_changes` gave (all of it, merged); replaces the current state."""
-        self.tracks = {a: _load_track(s) for a, s in states.items() if a != CAMPAIGNS}
+        self.tracks = {a: load_track(s) for a, s in states.items() if a != CAMPAIGNS}
         shared = states.get(CAMPAIGNS)
         if shared is not None:
             self.events = shared["events"]

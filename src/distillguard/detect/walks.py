@@ -15,9 +15,16 @@ tutoring app (it follows up) cannot be drawn in. A walk network's risk is its po
 harvest value (`scoring.campaign_risk`), so a set of labellers walking their data sets
 for short answers links but scores nothing.
 
-The thresholds were set once, on the families scenarios and on the independent traces
-of `benchmarks/independent` (`min_single` 0.95 caught 18% of a network that covers its
-walk with follow-ups, 0.5 caught 82%), so those traces are no longer unseen for them.
+A walker must also spread over the capability areas (`min_breadth`): two products of
+one domain have alike mixes by construction, so without it RAG tenants that never repeat
+a question would link (a reviewer's case, now a test).
+
+The thresholds were set on the families scenarios and on the independent traces of
+`benchmarks/independent`, so those traces are no longer unseen for them: `min_single`
+0.95 caught 18% of a network that covers its walk with follow-ups, 0.5 caught 82%;
+`min_breadth` 0.5 cut the calibration scenario's network from 88% to 63% caught, 0.35
+kept it. Members inherit past `scoring.FLOOR`; at `MIN_OWN_LEAN` the independent
+networks were caught 66% / 40% instead of 86% / 82%.
 """
 
 from __future__ import annotations
@@ -39,9 +46,13 @@ class WalkLinkConfig:
     min_new: float = 0.97  # share of new prompts: a walk never sends a prompt twice
     min_single: float = 0.5  # share of single-shot requests: a cover of follow-ups at most
     min_cosine: float = 0.9
-    # Walkers compared pairwise (the earliest accounts by name): a relinking stays
-    # bounded at ~max_walkers^2 / 2 dot products of len(AREA_NAMES) numbers.
-    max_walkers: int = 1500
+    # Spread over the capability areas (normalised entropy, `UsageDetector.breadth`): a
+    # product's users stay in its domain, so two single-domain products always have alike
+    # mixes; only a walk over a broad selection says that many accounts share one source.
+    min_breadth: float = 0.35
+    # Walkers compared pairwise, as one matrix product in blocks: 20,000 walkers are
+    # ~2e8 multiply-adds a relinking.
+    max_walkers: int = 20000
 
 
 def is_walker(usage: UsageDetector, cfg: WalkLinkConfig) -> bool:
@@ -51,6 +62,7 @@ def is_walker(usage: UsageDetector, cfg: WalkLinkConfig) -> bool:
         and usage.new_share() >= cfg.min_new
         and usage.share(usage.single) >= cfg.min_single
         and usage.toolloop == 0
+        and usage.breadth() >= cfg.min_breadth
     )
 
 
@@ -74,11 +86,8 @@ def walk_links(
             rows.append((account, mix))
     rows = rows[: cfg.max_walkers]
     uf = UnionFind()
-    for i, (a, va) in enumerate(rows):
-        uf.find(a)
-        for b, vb in rows[i + 1 :]:
-            if sum([x * y for x, y in zip(va, vb, strict=True)]) >= cfg.min_cosine:
-                uf.union(a, b)
+    for a, b in _alike(rows, cfg.min_cosine):
+        uf.union(a, b)
     groups: dict[str, list[str]] = defaultdict(list)
     for a, _ in rows:
         groups[uf.find(a)].append(a)
@@ -86,8 +95,25 @@ def walk_links(
     return sorted(found, key=lambda g: g[0])
 
 
+def _alike(rows: list[tuple[str, tuple[float, ...]]], min_cosine: float) -> list[tuple[str, str]]:
+    """Pairs of rows whose unit vectors' dot product reaches `min_cosine`."""
+    if len(rows) < 2:
+        return []
+    import numpy as np  # only when there are walkers: `analyze --help` stays light
+
+    names = [a for a, _ in rows]
+    x = np.array([v for _, v in rows], dtype=np.float64)
+    pairs: list[tuple[str, str]] = []
+    for start in range(0, len(rows), 1024):
+        block = x[start : start + 1024] @ x.T
+        for i, j in zip(*np.nonzero(block >= min_cosine), strict=True):
+            if start + int(i) < int(j):
+                pairs.append((names[start + int(i)], names[int(j)]))
+    return pairs
+
+
 def with_walks(
-    groups: list[list[str]], walks: list[list[str]], min_members: int = 3
+    groups: list[list[str]], walks: list[list[str]], min_members: int
 ) -> list[list[str]]:
     """The walk groups, and the other linkers' groups without the walkers in them.
 

@@ -28,9 +28,10 @@ from typing import Any
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from distillguard.detect.engine import CAMPAIGNS, _load_track
+from distillguard.detect.engine import CAMPAIGNS
 from distillguard.detect.population import Population
 from distillguard.detect.scoring import assess
+from distillguard.detect.tracks import load_track
 from distillguard.errors import AuditError, InputNotFoundError
 from distillguard.forensics.ledger_export import export_slice
 from distillguard.forensics.ledger_verify import verify_ledger
@@ -125,7 +126,7 @@ def _detection(store: Store, account_id: str, cases: list[Case]) -> dict[str, An
     saved = store.load_detector_state()
     blob = saved.get(account_id)
     if blob is not None:
-        track = _load_track(decode(blob))
+        track = load_track(decode(blob))
         # One shared state, or one per worker partition: their populations, merged.
         shared = [decode(b) for k, b in saved.items() if k.split("@")[0] == CAMPAIGNS]
         merged = merged_campaigns(shared) if shared else {}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from distillguard.detect.base import Observation, Signal, pct, ramp
 from distillguard.detect.sketches import HyperLogLog, hash64
 
-_IDS = 64  # biased ids read per request: a sweep's window shows in its first few
+_IDS = 64  # biased ids read per request: a sweep's window shows in any 64 of them
 
 
 class ProbeDetector:
@@ -30,7 +31,7 @@ class ProbeDetector:
         self.n = 0
         self.biased = 0
         self.tiny_logprob = 0
-        self.widest = 0  # the most ids one request biased (of the first _IDS)
+        self.widest = 0  # the most ids one request biased (up to _IDS)
         self.ids = HyperLogLog(p=8)
 
     def update(self, obs: Observation) -> None:
@@ -38,10 +39,14 @@ class ProbeDetector:
         self.n += 1
         if f.bias_ids:
             self.biased += 1
-            ids = f.bias_ids[:_IDS]
-            self.widest = max(self.widest, len(ids))
-            for token in ids:
-                self.ids.add(hash64(token))
+            # The same ids of a set whatever their order in the request: those of the
+            # smallest hashes (a classifier may send its labels in any order).
+            hashes = [hash64(token) for token in f.bias_ids]
+            if len(hashes) > _IDS:
+                hashes = heapq.nsmallest(_IDS, hashes)
+            self.widest = max(self.widest, len(hashes))
+            for h in hashes:
+                self.ids.add(h)
         if f.top_logprobs and f.max_tokens is not None and f.max_tokens <= 2:
             self.tiny_logprob += 1
 
