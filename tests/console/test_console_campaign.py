@@ -36,3 +36,14 @@ def test_the_campaign_page_shows_what_links_the_members(hydra: tuple[Console, st
     # The members took turns one after another, within the same hour or two: one row each.
     assert html.count('<rect class="heat') == 3 * 24
     assert "member pairs have no busy hour in common" in html
+
+
+def test_a_walk_link_says_why_and_is_drawn_as_behaviour() -> None:
+    from distillguard.console.campaign import WALK, _edge, link_rows
+    from distillguard.detect.campaigns import PairLink
+
+    link = PairLink("a", "b", "walk", ())
+    (row,) = link_rows([link])
+    assert (row.a, row.b, row.why) == ("a", "b", WALK)
+    svg = _edge(link, (0.0, 0.0), (10.0, 10.0))
+    assert 'class="edge behaviour"' in svg and "same capability mix" in svg

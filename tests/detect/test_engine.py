@@ -87,7 +87,8 @@ def test_a_low_and_slow_network_is_linked_by_behaviour_alone(make_event) -> None
     assert all(a.flagged for a in accounts if a.account in members)
     assert not any(a.flagged for a in accounts if a.account.startswith("peer"))
     links = analyzer.campaign_links[linked[0].campaign]
-    assert links and {p.kind for p in links} == {"behaviour"}
+    # Behaviour, and as each member only walks, a walk network too: never content.
+    assert links and {p.kind for p in links} == {"behaviour", "walk"}
     assert {x for p in links for x in (p.a, p.b)} <= members
 
 

@@ -36,6 +36,8 @@ def test_a_network_with_its_own_set_up_per_member_is_linked_and_flagged(make_eve
     assert sum(a.flagged for a in net) >= 0.8 * len(net), [(a.score, a.reasons[:1]) for a in net]
     assert not any(a.flagged for a in accounts if a.account.startswith("peer"))
     assert net[0].reasons[0].startswith(f"member of walk network {walk.campaign} (12 accounts")
+    walked = {(p.a, p.b) for p in analyzer.campaign_links[walk.campaign] if p.kind == "walk"}
+    assert ("net00", "net01") in walked  # the console draws why they are one network
 
 
 def test_products_walking_one_domain_are_not_walks(make_event) -> None:

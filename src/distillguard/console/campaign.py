@@ -25,6 +25,7 @@ TOKEN_KINDS = {
     "u": "user agent",
 }
 BEHAVIOUR = "same sampling set-up, close on every core statistic"
+WALK = "each walks prompts without repeats, with the same capability mix"
 SIZE, RADIUS = 360, 130
 
 
@@ -73,8 +74,8 @@ def token_kind(token: str) -> str:
 def link_rows(links: Sequence[PairLink]) -> tuple[LinkRow, ...]:
     rows = []
     for p in links:
-        if p.kind == "behaviour":
-            rows.append(LinkRow(p.a, p.b, BEHAVIOUR, ()))
+        if p.kind in ("behaviour", "walk"):
+            rows.append(LinkRow(p.a, p.b, WALK if p.kind == "walk" else BEHAVIOUR, ()))
         else:
             kinds = sorted({token_kind(t) for t in p.tokens})
             rows.append(LinkRow(p.a, p.b, "shared " + ", ".join(kinds), p.tokens))
@@ -146,13 +147,14 @@ def _circle(ids: Sequence[str]) -> dict[str, tuple[float, float]]:
 
 def _edge(p: PairLink, a: tuple[float, float], b: tuple[float, float]) -> str:
     infra = any(t[:1] in "nu" for t in p.tokens)
-    kind = "behaviour" if p.kind == "behaviour" else "infra" if infra else "content"
+    # A walk link is drawn as a behaviour one: both are links of behaviour, not content.
+    kind = "behaviour" if p.kind in ("behaviour", "walk") else "infra" if infra else "content"
     # A behaviour link beside a shared one is nudged aside so both stay visible.
     off = 3.0 if kind == "behaviour" else 0.0
     dx, dy = b[0] - a[0], b[1] - a[1]
     norm = math.hypot(dx, dy) or 1.0
     ox, oy = -dy / norm * off, dx / norm * off
-    why = BEHAVIOUR if kind == "behaviour" else "shared " + " ".join(p.tokens)
+    why = {"behaviour": BEHAVIOUR, "walk": WALK}.get(p.kind, "shared " + " ".join(p.tokens))
     return (
         f'<line class="edge {kind}" x1="{a[0] + ox:.1f}" y1="{a[1] + oy:.1f}" '
         f'x2="{b[0] + ox:.1f}" y2="{b[1] + oy:.1f}"><title>{escape(p.a)} - {escape(p.b)}: '

@@ -59,7 +59,7 @@ from distillguard.detect.scoring import (
     risk,
 )
 from distillguard.detect.tracks import Track, load_track, track_state
-from distillguard.detect.walks import WalkLinkConfig, walk_links, with_walks
+from distillguard.detect.walks import WalkLinkConfig, walk_links, walk_pairs, with_walks
 from distillguard.events import Event
 
 
@@ -261,7 +261,7 @@ class Analyzer:
             self.campaign_scores[cid] = campaign_risk(merged, self.population, cid in self.walks)
             self.campaign_members[cid] = members
             self.campaign_first_ts.setdefault(cid, now)
-            self.campaign_links[cid] = self._pair_links(members, kept, usages, placed)
+            self.campaign_links[cid] = self._pair_links(members, kept, usages, placed, cid)
             for a in members:
                 track = self.tracks[a]
                 track.campaign = cid
@@ -282,6 +282,7 @@ class Analyzer:
         kept: dict[str, set[str]],
         usages: dict[str, UsageDetector],
         placed: dict[str, Placed | None],
+        cid: str,
     ) -> tuple[PairLink, ...]:
         """Which of a campaign's first members are linked to which, and by what."""
         drawn = members[:MAX_LINKED_MEMBERS]
@@ -289,6 +290,8 @@ class Analyzer:
         near = {a: usages[a] for a in drawn if a in usages}
         pairs = behaviour_pairs(near, self.population, self.config.behaviour_link, placed)
         links.extend(PairLink(a, b, "behaviour") for a, b in pairs)
+        if cid in self.walks:
+            links.extend(PairLink(a, b, "walk") for a, b in walk_pairs(near, self.config.walk_link))
         return tuple(links)
 
     # -- persistence: a restarted gateway goes on where it stopped

@@ -78,13 +78,7 @@ def walk_links(
 ) -> list[list[str]]:
     """Groups of at least `min_members` walkers whose area mixes are alike."""
     cfg = config or WalkLinkConfig()
-    rows: list[tuple[str, tuple[float, ...]]] = []
-    for account in sorted(usages):
-        usage = usages[account]
-        mix = area_mix(usage) if is_walker(usage, cfg) else None
-        if mix is not None:
-            rows.append((account, mix))
-    rows = rows[: cfg.max_walkers]
+    rows = _walkers(usages, cfg)
     uf = UnionFind()
     for a, b in _alike(rows, cfg.min_cosine):
         uf.union(a, b)
@@ -93,6 +87,26 @@ def walk_links(
         groups[uf.find(a)].append(a)
     found = [sorted(g) for g in groups.values() if len(g) >= cfg.min_members]
     return sorted(found, key=lambda g: g[0])
+
+
+def walk_pairs(
+    usages: Mapping[str, UsageDetector], config: WalkLinkConfig | None = None
+) -> list[tuple[str, str]]:
+    """The pairs `walk_links` joins directly: call it with one network's members."""
+    cfg = config or WalkLinkConfig()
+    return _alike(_walkers(usages, cfg), cfg.min_cosine)
+
+
+def _walkers(
+    usages: Mapping[str, UsageDetector], cfg: WalkLinkConfig
+) -> list[tuple[str, tuple[float, ...]]]:
+    rows: list[tuple[str, tuple[float, ...]]] = []
+    for account in sorted(usages):
+        usage = usages[account]
+        mix = area_mix(usage) if is_walker(usage, cfg) else None
+        if mix is not None:
+            rows.append((account, mix))
+    return rows[: cfg.max_walkers]
 
 
 def _alike(rows: list[tuple[str, tuple[float, ...]]], min_cosine: float) -> list[tuple[str, str]]:
