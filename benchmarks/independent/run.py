@@ -248,9 +248,10 @@ def report(meta: dict, traces: list[dict]) -> str:
         "",
         "Traces from `benchmarks/independent/generate.py`, written without reading the detector, "
         "the simulator or their benchmarks. Metrics are computed by `run.py` from the labels and "
-        "the `score` and `flagged` columns of `distillguard analyze` output. One detector "
-        "parameter was set after seeing these traces: the walk networks' single-shot share "
-        "(`min_single` in `detect/walks.py`, 0.95 -> 0.5). The first run, at 67310f0 and before "
+        "the `score` and `flagged` columns of `distillguard analyze` output. Two detector "
+        "parameters were set after seeing these traces: the walk networks' single-shot share "
+        "and area spread (`min_single` 0.95 -> 0.5, `min_breadth` 0.35 rather than 0.5, in "
+        "`detect/walks.py`). The first run, at 67310f0 and before "
         "walk networks, gave full AUROC 0.935 / 0.927 and flagged 44% / 18% of the "
         "low-and-slow network.",
         "",
