@@ -33,6 +33,10 @@ class Activity:
             return
         day = int(ts // 86_400)
         days = self._daily.get(account)
+        if days is not None and day in days:  # the usual case: a day already counted is in
+            days[day] += 1  # the window, and the newest day stays as it was: nothing to drop
+            self._daily.move_to_end(account)
+            return
         if days is None:
             days = self._daily[account] = {}
             while len(self._daily) > _DAY_ACCOUNTS:

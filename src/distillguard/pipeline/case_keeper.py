@@ -16,7 +16,7 @@ import dataclasses
 import logging
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from distillguard.detect.engine import Analyzer, Score
@@ -69,7 +69,9 @@ class CaseKeeper:
         self._trail(account, event, score.risk)
         attrs = meta.get("attrs")
         with self._lock:  # an introduction's move is queued before this one is made
-            pending, self._pending = self._pending, []
+            pending: Sequence[Transition] = ()
+            if self._pending:  # rare: most events find none, and need no new list
+                pending, self._pending = self._pending, []
             transition = self.enforcer.observe(
                 account,
                 score.risk if score.fresh else None,  # None between scorings: no new score
@@ -78,9 +80,10 @@ class CaseKeeper:
                 attrs=attrs,
                 tier=meta.get("tier"),
             )
-        for t in [*pending, transition]:
-            if t is not None:
-                self._transition(t, t.at, analyzer, attrs)
+        for t in pending:
+            self._transition(t, t.at, analyzer, attrs)
+        if transition is not None:
+            self._transition(transition, transition.at, analyzer, attrs)
 
     def _trail(self, account: str, event: Event, risk: float) -> None:
         trail = self._trails.get(account)
@@ -92,8 +95,9 @@ class CaseKeeper:
             trail = self._trails[account] = (deque(maxlen=_TRAIL), deque(maxlen=_SAMPLES))
         self._trails.move_to_end(account)
         points, samples = trail
-        if not points or points[-1][1] != round(risk, 4):
-            points.append([event.ts, round(risk, 4)])
+        rounded = round(risk, 4)
+        if not points or points[-1][1] != rounded:
+            points.append([event.ts, rounded])
         prompt = event.request.last_user
         if prompt:
             samples.append(prompt[:300])
@@ -124,8 +128,8 @@ class CaseKeeper:
         self._audit.append(entry)
         if self.publish:
             self._decisions[t.account] = self._decision_blob(t, attrs)
-        if t.case:  # rare: the move is written first, so the log reads in order
-            self.flush()
+        if t.case:  # rare: the move is written first, so the audit log reads in order
+            self._write_audit()  # (its decision goes with the next flush, with the others)
             try:
                 self._open_cases(t, ts, reasons, analyzer)
             except StoreError as err:  # detection goes on; the next transition tries again
@@ -133,17 +137,26 @@ class CaseKeeper:
 
     def flush(self) -> None:
         """Write the moves since the last flush: the audit log, then the decisions."""
-        if not self._audit and not self._decisions:
-            return
-        try:
-            if self._audit:
-                self._store.record_audit(self._audit)
-            if self._decisions:
+        if self._write_audit() and self._decisions:
+            try:
                 self._store.publish_decisions(self._decisions)
-        except StoreError as err:  # kept, and tried again at the next flush
+            except StoreError as err:  # kept, and tried again at the next flush
+                log.error("%d policy decisions not published yet: %s", len(self._decisions), err)
+                return
+            self._decisions = {}
+
+    def _write_audit(self) -> bool:
+        """Write the audit entries of the moves since the last flush; False if that failed
+        (they are kept, and tried again at the next flush)."""
+        if not self._audit:
+            return True
+        try:
+            self._store.record_audit(self._audit)
+        except StoreError as err:
             log.error("%d policy moves not stored yet: %s", len(self._audit), err)
-            return
-        self._audit, self._decisions = [], {}
+            return False
+        self._audit = []
+        return True
 
     def _decision_blob(self, t: Transition, attrs: AccountAttributes | None) -> bytes:
         d = self.enforcer.decision(t.account, t.tier)

@@ -36,11 +36,16 @@ class RotatingEventLog:
 
     def write_line(self, line: bytes) -> None:
         """Append one serialised event (no newline)."""
+        self.write(line, b"\n")
+
+    def write(self, *parts: bytes | memoryview) -> None:
+        """Append one serialised event, given in pieces, the last ending in its newline
+        (pieces of the journal's bytes are copied once, into the file's buffer)."""
         if self._fh is None or self._size >= self.rotate_bytes:
             self._open()
         assert self._fh is not None
-        self._fh.write(line + b"\n")
-        self._size += len(line) + 1
+        for part in parts:
+            self._size += self._fh.write(part)
         self.written += 1
 
     def _open(self) -> None:

@@ -44,8 +44,11 @@ class ReorderBuffer:
 
     def ready(self, now: float) -> list[dict[str, Any]]:
         """Events that arrived at least `window_s` before `now`, oldest first."""
+        return self.until(now - self.window_s)
+
+    def until(self, horizon: float) -> list[dict[str, Any]]:
+        """Events that arrived at `horizon` or before, oldest first."""
         out = []
-        horizon = now - self.window_s
         while self._heap and self._heap[0][0] <= horizon:
             out.append(self._release(heapq.heappop(self._heap)[2]))
         return out

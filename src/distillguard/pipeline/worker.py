@@ -16,6 +16,7 @@ are folders of their own (`EVENTS_DIR/pP`, `LEDGER_DIR/pP`).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from dataclasses import dataclass
@@ -150,9 +151,15 @@ async def run_worker(
         await asyncio.to_thread(follower.save)
         log.info("worker resumed", extra={"partition": partition, "offset": start})
         source = await open_source(settings, partition, start)
+        # What start-up made (modules, settings, the restored state) lives as long as the
+        # worker: frozen, the collector stops walking it again and again (it cost the
+        # worker a tenth of its time), while what detection makes is still collected.
+        gc.collect()
+        gc.freeze()
         try:
             events = await _loop(settings, follower, allowlist, source, stop)
         finally:
+            gc.unfreeze()
             await source.close()
         return WorkerReport(partition, start, follower.next_offset, events)
     finally:
