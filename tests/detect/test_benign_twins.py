@@ -8,7 +8,17 @@ with the reason on its account.
 from __future__ import annotations
 
 import pytest
-from traffic import agent, evaluation, harvest, labeller, network, population, run, tutoring
+from traffic import (
+    agent,
+    agent_harvest,
+    evaluation,
+    harvest,
+    labeller,
+    network,
+    population,
+    run,
+    tutoring,
+)
 
 from distillguard.detect.engine import AnalyzerConfig
 
@@ -44,6 +54,17 @@ def test_tool_use_alone_is_no_evidence(make_event) -> None:
     by = {a.account: a for a in run(events).results()[0]}
     assert by["harvester"].flagged
     assert any("tools peers" in r for r in by["harvester"].reasons), by["harvester"].reasons
+    assert not any(by[f"agent{k}"].flagged for k in range(22))
+
+
+def test_tool_loops_do_not_hide_a_harvest(make_event) -> None:
+    """Tool results are the agent's turns, not a person's: a harvest that loops every task
+    on its tools is still single-shot new prompts, and its platform twins stay clean."""
+    events = population(make_event) + agent_harvest(make_event, "looper", 300, 100)
+    for k in range(22):
+        events += agent(make_event, f"agent{k}", 120, 300, seed=k, answer=600)
+    by = {a.account: a for a in run(events).results()[0]}
+    assert by["looper"].flagged, by["looper"].reasons
     assert not any(by[f"agent{k}"].flagged for k in range(22))
 
 

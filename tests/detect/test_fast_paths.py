@@ -94,6 +94,10 @@ def ref_extract(event: Event, phrasing: bool) -> dict[str, Any]:
         "capped": capped,
         "tool_msgs": tool_msgs,
         "followups": sum(1 for m in req.messages if m.role == "assistant"),
+        "machine": bool(req.messages) and req.messages[-1].role == "tool",
+        "calls_tools": resp is not None
+        and bool(resp.choices)
+        and all(c.tool_calls > 0 or c.finish_reason == "tool_calls" for c in resp.choices),
     }
 
 
@@ -135,6 +139,18 @@ def varied(make_event: Callable[..., Event], n: int, seed: int) -> list[Event]:
     out.append(
         parse_event({**bare, "endpoint": "chat.completions", "request": {"messages": messages}})
     )
+    # An agent's loop: a tool result last, answered by a tool call, by one of two choices,
+    # or by an answer.
+    loop = [*messages, {"role": "tool", "content": "42"}]
+    call = {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function"}]}
+    choices = [
+        [{"message": call, "finish_reason": "tool_calls"}],
+        [{"message": call, "finish_reason": "tool_calls"}, {"message": {"content": "no"}}],
+        [{"message": {"role": "assistant", "content": "done"}, "finish_reason": "stop"}],
+    ]
+    for answer in choices:
+        raw = {**bare, "status": 200, "request": {"messages": loop}}
+        out.append(parse_event({**raw, "response": {"choices": answer}}))
     return out
 
 

@@ -150,30 +150,65 @@ def tutoring(make: Make, account: str, n: int, gap: float, seed: int = 0) -> lis
 def agent(
     make: Make, account: str, n: int, gap: float, seed: int = 0, answer: int = 1024
 ) -> list[Event]:
-    """An agent platform: tool definitions and tool results in most requests."""
+    """An agent platform: each task loops on its tools (the task's prompt sent again with
+    the call and its result), and its user follows the answer up half of the time."""
     rng = random.Random(seed)
     tools = [{"type": "function", "function": {"name": "search"}}]
-    out = []
+    loop = [{"role": "assistant", "content": "calling search"}, {"role": "tool", "content": "ok"}]
+    out: list[Event] = []
+    task = ""
     for i in range(n):
+        step = i % 4
+        if step == 0:
+            task = _task(rng, i)
+        messages: list[dict[str, str]] = [{"role": "user", "content": task}]
+        if step in (1, 2):  # the loop goes on: a tool result is the last turn
+            messages += loop
+        elif step == 3 and rng.random() < 0.5:  # the user asks more of the answer
+            followup = f"Now make it fit {rng.choice(TOPICS)} {rng.random():.6f}"
+            messages += [*loop, {"role": "assistant", "content": "done"}]
+            messages.append({"role": "user", "content": followup})
+        elif step == 3:
+            messages += loop
         ev = make(
             T0 + i * gap + rng.random(),
             account=account,
-            user=_task(rng, i),
+            user=task,
             completion_tokens=rng.randrange(answer // 8, answer + 1),
             max_tokens=1024,
             tools=tools,
             ip="192.0.2.88",
         )
-        if i % 4:  # the loop goes on: a tool result is already in the conversation
-            raw = dict(ev.raw)
-            raw["request"] = dict(raw["request"])
-            raw["request"]["messages"] = [
-                *raw["request"]["messages"],
-                {"role": "assistant", "content": "calling search"},
-                {"role": "tool", "content": "result"},
-            ]
-            ev = parse_event(raw)
-        out.append(ev)
+        raw = dict(ev.raw)
+        raw["request"] = {**raw["request"], "messages": messages}
+        out.append(parse_event(raw))
+    return out
+
+
+def agent_harvest(make: Make, account: str, n: int, gap: float, seed: int = 0) -> list[Event]:
+    """The agent platform's attack twin: tasks over every capability, each looped on its
+    tools, answers at the cap, and nobody ever follows one up."""
+    rng = random.Random(seed)
+    tools = [{"type": "function", "function": {"name": "search"}}]
+    loop = [{"role": "assistant", "content": "calling search"}, {"role": "tool", "content": "ok"}]
+    out: list[Event] = []
+    task = ""
+    for i in range(n):
+        if i % 3 == 0:
+            task = _broad(rng, i)
+        ev = make(
+            T0 + i * gap + rng.random(),
+            account=account,
+            user=task,
+            completion_tokens=1024,
+            max_tokens=1024,
+            tools=tools,
+            ip="203.0.113.77",
+        )
+        raw = dict(ev.raw)
+        messages = [{"role": "user", "content": task}, *(loop if i % 3 else [])]
+        raw["request"] = {**raw["request"], "messages": messages}
+        out.append(parse_event(raw))
     return out
 
 

@@ -47,7 +47,7 @@ def _new(u: UsageDetector) -> float:
 
 
 def _single(u: UsageDetector) -> float:
-    return u.share(u.single)
+    return u.single_share()
 
 
 def _capped(u: UsageDetector) -> float:
@@ -77,7 +77,8 @@ STATISTICS: tuple[Statistic, ...] = (
         _new,
         0.02,
         lambda u, m: (
-            f"walks prompts without repeats: {u.new:,} distinct of {u.n:,} (peers' median {_p(m)})"
+            f"walks prompts without repeats: {u.new:,} distinct of {u.asked():,} prompts asked "
+            f"(peers' median {_p(m)})"
         ),
         lambda u, m: (
             f"re-sends earlier prompts: {_p(1 - _new(u))} of requests repeat one, "
@@ -91,7 +92,8 @@ STATISTICS: tuple[Statistic, ...] = (
         _single,
         0.02,
         lambda u, m: (
-            f"single-shot prompts nobody follows up: {_p(_single(u))} of requests "
+            f"single-shot prompts nobody follows up: {_p(_single(u))} of "
+            f"{'prompts asked (tool results left out)' if u.toolloop else 'requests'} "
             f"(peers' median {_p(m)})"
         ),
         lambda u, m: (

@@ -51,6 +51,10 @@ class RequestFeatures(NamedTuple):
     capped: bool = False  # an answer stopped at the length cap, or filled max_tokens
     tool_msgs: int = 0  # tool results and tool-calling turns already in the conversation
     followups: int = 0  # assistant turns already in the conversation (a dialogue goes on)
+    # The request answers a tool result: the agent loop goes on, nobody asked anything new.
+    machine: bool = False
+    # Every choice of the answer is a tool call: a step of the agent, not an answer to keep.
+    calls_tools: bool = False
 
 
 def ip_prefix(ip: str | None) -> str:
@@ -87,6 +91,7 @@ def extract(event: Event, phrasing: bool = False) -> RequestFeatures:
     """
     req = event.request
     system, users, encoded, tool_msgs, followups = _turns(req.messages)
+    messages = req.messages
     user = users[-1] if users else ""
     # The prompt hash is that of `system + "\0" + "\0".join(users)`, from the bytes of
     # each part (UTF-8 encodes a concatenation part by part); the last user turn's bytes
@@ -136,6 +141,8 @@ def extract(event: Event, phrasing: bool = False) -> RequestFeatures:
         _capped(resp, req.max_tokens, completion),
         tool_msgs,
         followups,
+        bool(messages) and messages[-1].role == "tool",
+        _calls_tools(resp),
     )
 
 
@@ -186,6 +193,12 @@ def _cues(user: str, lowered: str, tokens: list[str], system: str) -> set[str]:
     vocab = set(tokens)
     vocab.update(text.words(tail + " " + system_lowered))
     return text.cues(cues, vocab)
+
+
+def _calls_tools(resp: Response | None) -> bool:
+    if resp is None or not resp.choices:
+        return False
+    return all(c.tool_calls > 0 or c.finish_reason == "tool_calls" for c in resp.choices)
 
 
 def _capped(resp: Response | None, max_tokens: int | None, completion: int) -> bool:

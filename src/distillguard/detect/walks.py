@@ -60,7 +60,7 @@ def is_walker(usage: UsageDetector, cfg: WalkLinkConfig) -> bool:
     return (
         usage.new >= cfg.min_requests
         and usage.new_share() >= cfg.min_new
-        and usage.share(usage.single) >= cfg.min_single
+        and usage.single_share() >= cfg.min_single
         and usage.toolloop == 0
         and usage.breadth() >= cfg.min_breadth
     )

@@ -105,7 +105,10 @@ class UsageDetector:
             self._breadth = None
         elif not same_setup:
             self.reruns += 1  # the same task under another model or temperature
-        if f.tool_msgs:
+        if f.machine:
+            # A tool result sent back: the loop of a task already asked, not a person's
+            # turn. Shares of what people ask (`new_share`, `single_share`) leave it out,
+            # so an agent's loops neither hide a harvest nor count against a product.
             self.toolloop += 1
         elif f.followups and seen:
             # "Go on, in more detail" again: a scripted continuation of a harvest, not a
@@ -117,7 +120,9 @@ class UsageDetector:
         elif f.turns == 1:
             self.single += 1
         self.tools += f.agentic
-        if f.served:
+        if f.served and not f.calls_tools:
+            # Answers only: a tool call is a short step of the agent's loop, and the
+            # answer a harvest keeps comes after its last tool result.
             self.served += 1
             self.capped += f.capped
             out = f.completion_tokens + f.reasoning_tokens
@@ -140,10 +145,21 @@ class UsageDetector:
     def share(self, count: int) -> float:
         return count / self.n if self.n else 0.0
 
+    def asked(self) -> int:
+        """Turns someone asked: scripted continuations and tool results left out (neither
+        carries a prompt of its own)."""
+        return self.n - self.canned - self.toolloop
+
     def new_share(self) -> float:
-        """Share of new prompts, scripted continuations left out."""
-        asked = self.n - self.canned
-        return self.new / asked if asked > 0 else 0.0
+        """Share of new prompts among the turns someone asked."""
+        asked = self.asked()
+        return min(1.0, self.new / asked) if asked > 0 else 0.0
+
+    def single_share(self) -> float:
+        """Share of single-shot prompts among the turns someone asked (tool results left
+        out): a task an agent loops on is still one prompt nobody followed up."""
+        asked = self.n - self.toolloop
+        return self.single / asked if asked > 0 else 0.0
 
     def mean_out(self) -> float:
         """Mean answer length in tokens (geometric)."""
