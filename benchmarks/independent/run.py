@@ -1,6 +1,13 @@
-"""Score distillguard's detectors on traffic from the independent generator.
+"""Score distillguard's detectors on traffic from a detector-blind generator.
 
     python benchmarks/independent/run.py [--smoke] [--seeds 101 202] [--accounts 250] [--days 2]
+        [--generator independent|blind2] [--compare REV ...]
+
+`--generator` picks the generator (benchmarks/independent, the default, or benchmarks/blind2,
+written later by another author who read neither the detector nor the first generator); the
+results go beside it. `--compare REV` adds the full detector as it was at git revision REV
+(checked out into the work folder and run with its own `src/`), as detector `full@REV`, so
+that a change is measured against its past on the same traces in one run.
 
 Generates two traces (the first seed with the base variant, the second with the harder twins
 variant), validates each with `distillguard validate`, runs `distillguard analyze --detector D`
@@ -8,7 +15,7 @@ for each detector, and computes the metrics here from the labels and OUT/account
 the `account`, `score` and `flagged` fields are read): AUROC (ties count half), TPR and benign
 FPR of `flagged`, the best TPR at benign FPR <= 1% over score thresholds, the share of each
 campaign's members flagged, benign accounts flagged and extraction accounts missed, by kind.
-Writes benchmarks/independent/RESULTS.md and results.json (with --smoke: under work/smoke/).
+Writes RESULTS.md and results.json beside the generator (with --smoke: under work/smoke/).
 """
 
 from __future__ import annotations
@@ -30,6 +37,24 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DETECTORS = ["full", "meanrank", "rate", "prada"]
+GENERATORS = {"independent": HERE, "blind2": ROOT / "benchmarks" / "blind2"}
+INTROS = {
+    "independent": (
+        "Traces from `benchmarks/independent/generate.py`, written without reading the detector, "
+        "the simulator or their benchmarks. Two detector parameters were set after seeing these "
+        "traces: the walk networks' single-shot share and area spread (`min_single` 0.95 -> 0.5, "
+        "`min_breadth` 0.35 rather than 0.5, in `detect/walks.py`), and the tool-loop accounting "
+        "(tool results and tool calls left out of the purpose and value statistics) was tried "
+        "on them. The first run, at 67310f0 and before walk networks, gave full AUROC 0.935 / "
+        "0.927 and flagged 44% / 18% of the low-and-slow network."
+    ),
+    "blind2": (
+        "Traces from `benchmarks/blind2/generate.py`, written by a second author who read "
+        "neither the detector, the simulator, their benchmarks nor the first independent "
+        "generator (only the event format and the public data). No detector parameter was set "
+        "on these traces: they were first run after the detector changes they measure."
+    ),
+}
 
 
 def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
@@ -122,12 +147,56 @@ def run(cmd: list[str]) -> tuple[int, str, float]:
     return p.returncode, (p.stdout + p.stderr).strip(), time.perf_counter() - t
 
 
+def checkout(rev: str, work: Path) -> Path:
+    """The `src/` of revision `rev`, checked out once into the work folder."""
+    dest = work / f"rev-{rev}"
+    if not (dest / "src").is_dir():
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest / "src"
+
+
+def analyze(det: str, events: Path, out: Path, work: Path) -> tuple[int, str, float]:
+    """`distillguard analyze` with detector `det`; `full@REV` runs revision REV's code."""
+    name, _, rev = det.partition("@")
+    cmd = [*cli(), "analyze", str(events), "--out", str(out), "--detector", name]
+    if not rev:
+        return run(cmd)
+    env = {**os.environ, "PYTHONPATH": str(checkout(rev, work))}
+    t = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+    return p.returncode, (p.stdout + p.stderr).strip(), time.perf_counter() - t
+
+
+def generated(text: str, d: Path) -> dict:
+    """The generator's summary (its last line of output, if JSON), else counted here."""
+    try:
+        info = json.loads(text.splitlines()[-1])
+        if isinstance(info, dict) and "events" in info and "extraction_accounts" in info:
+            return info
+    except (IndexError, ValueError):
+        pass
+    labels = [json.loads(x) for x in (d / "labels.jsonl").read_text().splitlines() if x.strip()]
+    with open(d / "events.jsonl", "rb") as fh:
+        events = sum(1 for line in fh if line.strip())
+    return {
+        "accounts": len(labels),
+        "extraction_accounts": sum(lab["label"] == "extraction" for lab in labels),
+        "events": events,
+        "bytes": (d / "events.jsonl").stat().st_size,
+    }
+
+
 def trace(name: str, seed: int, variant: str, args, work: Path) -> dict:
     d = work / name
     shutil.rmtree(d, ignore_errors=True)
     gen = [
         sys.executable,
-        str(HERE / "generate.py"),
+        str(GENERATORS[args.generator] / "generate.py"),
         "--out",
         str(d),
         "--seed",
@@ -148,7 +217,7 @@ def trace(name: str, seed: int, variant: str, args, work: Path) -> dict:
         "name": name,
         "seed": seed,
         "variant": variant,
-        "generate": json.loads(text.splitlines()[-1]),
+        "generate": generated(text, d),
         "generate_seconds": round(secs, 1),
     }
     rc, text, secs = run([*cli(), "validate", str(d / "events.jsonl")])
@@ -156,18 +225,49 @@ def trace(name: str, seed: int, variant: str, args, work: Path) -> dict:
     info["validate"] = {"rc": rc, "output": last, "seconds": round(secs, 1)}
     labels = [json.loads(x) for x in (d / "labels.jsonl").read_text().splitlines() if x.strip()]
     info["detectors"] = {}
-    for det in args.detectors:
-        out = d / f"out_{det}"
-        rc, text, secs = run(
-            [*cli(), "analyze", str(d / "events.jsonl"), "--out", str(out), "--detector", det]
-        )
+    for det in [*args.detectors, *(f"full@{rev}" for rev in args.compare)]:
+        out = d / f"out_{det.replace('@', '_at_')}"
+        rc, text, secs = analyze(det, d / "events.jsonl", out, work)
         if rc != 0:
             info["detectors"][det] = {"error": text[-2000:], "rc": rc}
             continue
         info["detectors"][det] = {**score_run(labels, out), "analyze_seconds": round(secs, 1)}
+    info["policy"] = {}
+    for policy in args.policy:
+        info["policy"][policy] = dry_run(policy, d, work)
     if not args.keep:
         (d / "events.jsonl").unlink()
     return info
+
+
+def dry_run(policy: str, d: Path, work: Path) -> dict:
+    """`distillguard policy test` of POLICY (a path, or PATH@REV for the file at revision
+    REV, run with that revision's code) on the trace: benign requests degraded or denied."""
+    path, _, rev = policy.partition("@")
+    env = dict(os.environ)
+    if rev:
+        src = checkout(rev, work)
+        shown = subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{rev}:{path}"], capture_output=True, check=True
+        )
+        path = str(src.parent / Path(path).name)
+        Path(path).write_bytes(shown.stdout)
+        env["PYTHONPATH"] = str(src)
+    out = d / f"policy_{Path(path).stem}_{rev or 'now'}.json"
+    cmd = [*cli(), "policy", "test", path, str(d / "events.jsonl")]
+    cmd += ["--labels", str(d / "labels.jsonl"), "--json", str(out)]
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+    if p.returncode != 0:
+        return {"error": (p.stdout + p.stderr)[-2000:], "rc": p.returncode}
+    groups = json.loads(out.read_text())["groups"]
+    b, x = groups["benign"], groups["extraction"]
+    return {
+        "benign_degraded": b["degraded"] + b["denied"],
+        "benign_accounts_touched": b["accounts_touched"],
+        "extraction_full": x["full"],
+        "extraction_unrestricted": x["full"] + x["watermarked"],
+        "extraction_denied": x["denied"],
+    }
 
 
 def _pct(x: float) -> str:
@@ -235,6 +335,29 @@ def _detector_rows(t: dict, camps: list[str]) -> list[str]:
     return rows
 
 
+def _policy_rows(runs: dict) -> list[str]:
+    if not runs:
+        return []
+    rows = [
+        "",
+        "Policy dry run (`distillguard policy test POLICY`, every account unverified, on the "
+        "default tier; shares of requests):",
+        "",
+        "| policy | benign degraded or denied | benign accounts touched | extraction denied | "
+        "extraction unrestricted (in full or watermarked) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in runs.items():
+        if "error" in r:
+            rows.append(f"| {name} | error rc {r['rc']} | | | |")
+            continue
+        rows.append(
+            f"| {name} | {100 * r['benign_degraded']:.2f}% | {r['benign_accounts_touched']} | "
+            f"{_pct(r['extraction_denied'])} | {_pct(r['extraction_unrestricted'])} |"
+        )
+    return rows
+
+
 def report(meta: dict, traces: list[dict]) -> str:
     changed = meta["changed_src"]
     dirty = (
@@ -244,16 +367,11 @@ def report(meta: dict, traces: list[dict]) -> str:
         else ""
     )
     lines = [
-        "# Independent traffic: detector scorecard",
+        f"# Detector-blind traffic ({meta['generator']}): detector scorecard",
         "",
-        "Traces from `benchmarks/independent/generate.py`, written without reading the detector, "
-        "the simulator or their benchmarks. Metrics are computed by `run.py` from the labels and "
-        "the `score` and `flagged` columns of `distillguard analyze` output. Two detector "
-        "parameters were set after seeing these traces: the walk networks' single-shot share "
-        "and area spread (`min_single` 0.95 -> 0.5, `min_breadth` 0.35 rather than 0.5, in "
-        "`detect/walks.py`). The first run, at 67310f0 and before "
-        "walk networks, gave full AUROC 0.935 / 0.927 and flagged 44% / 18% of the "
-        "low-and-slow network.",
+        INTROS[meta["generator"]] + " Metrics are computed by `benchmarks/independent/run.py` "
+        "from the labels and the `score` and `flagged` columns of `distillguard analyze` output"
+        "; `full@REV` is the full detector as it was at git revision REV.",
         "",
         f"- Date: {meta['date']}",
         f"- Machine: {meta['machine']}",
@@ -301,6 +419,7 @@ def report(meta: dict, traces: list[dict]) -> str:
                 full["flagged_by_kind"].items(), key=lambda kv: (labels[kv[0]], kv[0])
             ):
                 lines.append(f"| {k} | {labels[k]} | {v['flagged']} / {v['accounts']} |")
+        lines += _policy_rows(t.get("policy", {}))
     lines += ["", "## How to read this", "", *[f"- {n}" for n in NOTES], ""]
     return "\n".join(lines)
 
@@ -314,10 +433,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detectors", nargs="+", default=DETECTORS)
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--keep", action="store_true", help="keep events.jsonl in the work folder")
+    ap.add_argument("--generator", choices=sorted(GENERATORS), default="independent")
+    ap.add_argument("--compare", nargs="*", default=[], metavar="REV", help="past revisions")
+    ap.add_argument(
+        "--policy",
+        nargs="*",
+        default=["examples/policy.toml"],
+        metavar="POLICY[@REV]",
+        help="policies for the dry run (`policy test`); PATH@REV is the file and code at REV",
+    )
     args = ap.parse_args(argv)
     if args.smoke:
         args.accounts, args.days = 30, 0.5
-    work = HERE / "work" / ("smoke" if args.smoke else "full")
+    home = GENERATORS[args.generator]
+    work = home / "work" / ("smoke" if args.smoke else "full")
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     traces = []
@@ -348,8 +477,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "command": " ".join(["python benchmarks/independent/run.py", *(argv or sys.argv[1:])]),
         "wall_seconds": time.perf_counter() - started,
+        "generator": args.generator,
     }
-    dest = work if args.smoke else HERE
+    dest = work if args.smoke else home
     (dest / "results.json").write_text(
         json.dumps({"meta": meta, "traces": traces}, indent=1) + "\n"
     )

@@ -4,6 +4,7 @@ import orjson
 from traffic import evaluation, harvest, network, population, run
 
 from distillguard.detect.engine import Analyzer, AnalyzerConfig
+from distillguard.detect.tracks import load_track, track_state
 
 
 def test_flags_a_harvest_among_peers_with_reasons_relative_to_them(make_event) -> None:
@@ -73,6 +74,29 @@ def test_a_score_says_whether_it_is_fresh_and_which_campaign(make_event) -> None
     c = analyzer.config
     assert fresh == c.score_all_first + (300 - c.score_all_first) // c.score_every
     assert any(t.campaign for t in analyzer.tracks.values())  # campaigns were checked too
+
+
+def test_the_policy_reads_the_risk_that_held_over_two_scorings(make_event) -> None:
+    """`Score.held` is the lower of the last two scorings (0 before two), and `reading`
+    gives it on a fresh scoring only: one noisy ranking moves neither flag nor policy."""
+    events = sorted(
+        population(make_event, n=60, gap=1000) + harvest(make_event, "h", 300, 150),
+        key=lambda e: e.ts,
+    )
+    analyzer = Analyzer(AnalyzerConfig(link_every_s=1800))
+    firsts: dict[str, float] = {}
+    for e in events:
+        score = analyzer.process(e)
+        track = analyzer.tracks[e.account]
+        firsts.setdefault(e.account, score.held)
+        assert score.held == (min(track.recent) if len(track.recent) >= 2 else 0.0)
+        assert score.held <= score.risk and len(track.recent) <= 2
+        assert score.reading == (score.held if score.fresh else None)
+    assert set(firsts.values()) == {0.0}  # a first scoring alone never holds
+    h = analyzer.tracks["h"]
+    assert h.held >= analyzer.config.threshold and h.held == min(h.recent)
+    restored = load_track(orjson.loads(orjson.dumps(track_state(h))))
+    assert (restored.recent, restored.held) == (h.recent, h.held)
 
 
 def test_a_low_and_slow_network_is_linked_by_behaviour_alone(make_event) -> None:

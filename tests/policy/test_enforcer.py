@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from distillguard.policy import AccountAttributes, Enforcer, Policy
+from distillguard.policy import AccountAttributes, Enforcer, Policy, default_policy
 
 VERIFIED = AccountAttributes(verification="id")
 H = 3600.0
@@ -216,3 +216,24 @@ def test_restore_puts_back_a_saved_level(policy_of: Callable[..., Policy]) -> No
     assert e.observe("a", 0.0, now=650.0, attrs=VERIFIED) is None
     t = e.observe("a", 0.0, now=700.0, attrs=VERIFIED)
     assert t is not None and (t.from_level, t.to_level) == ("verify", "none")
+
+
+def test_the_shipped_ladder_needs_a_history_before_it_takes_anything() -> None:
+    """policy/default.toml: an unverified account keeps logit_bias; its own risk restricts
+    only from its 300th request, while a campaign's risk restricts a member at once and
+    refusal still waits for the member's own history."""
+    e = Enforcer(default_policy())
+    e.observe("young", 0.1, now=0.0)
+    probation = e.decision("young")
+    assert probation.level == "probation" and probation.effect.logit_bias
+    assert probation.effect.watermark and probation.denial is None
+    for i in range(1, 299):  # a young account's high risk: watched, nothing taken away
+        e.observe("young", 0.8, now=float(i))
+    assert e.decision("young").level == "watch"
+    e.observe("young", 0.8, now=299.0)  # its 300th request
+    grown = e.decision("young")
+    assert grown.level == "verify" and grown.denial is not None
+    assert not grown.effect.logit_bias and not grown.effect.logprobs
+    e.observe("member", 0.8, now=0.0, campaign_risk=0.7)
+    member = e.decision("member")
+    assert member.level == "restrict" and member.denial is None

@@ -84,7 +84,8 @@ def populate(n: int, rng: random.Random) -> tuple[Enforcer, list[str], float]:
         u = rng.random()
         risk = rng.uniform(0, 0.2) if u < 0.9 else rng.uniform(0.2, 0.5 if u < 0.98 else 1.0)
         attrs = ATTRS[i % len(ATTRS)]
-        for k in range(3):
+        # The flagged levels need 300 requests of history (policy/default.toml).
+        for k in range(3 if risk < 0.35 else 301):
             enforcer.observe(account, risk, now=1000.0 * i + k, attrs=attrs, tier="standard")
             calls += 1
     return enforcer, accounts, (time.perf_counter() - start) / calls * 1e6

@@ -93,6 +93,16 @@ class Score:
     fresh: bool  # scored on this request; if not, `risk` is the last scoring's: no new reading
     campaign: str | None  # the account's campaign id, as of the last re-linking
     campaign_risk: float | None
+    # The lowest of the last `flag_after` scorings (0 before there are that many): the
+    # risk that has held, as flagging reads it. One noisy ranking of a young account
+    # moves neither the flag nor the policy.
+    held: float = 0.0
+
+    @property
+    def reading(self) -> float | None:
+        """The risk the policy takes from this request: the held risk when it was scored,
+        None between scorings (no new reading: the last one stands)."""
+        return self.held if self.fresh else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +175,8 @@ class Analyzer:
         fresh = n <= c.score_all_first or n % c.score_every == 0
         latest = self._score(track) if fresh else track.score
         cid = track.campaign
-        return Score(latest, fresh, cid, None if cid is None else self.campaign_scores.get(cid))
+        camp = None if cid is None else self.campaign_scores.get(cid)
+        return Score(latest, fresh, cid, camp, track.held)
 
     def _popularity(self, account: str, track: Track, content: int) -> None:
         """Count prompts another account sent too, on both accounts (`detect.popularity`)."""
@@ -207,6 +218,9 @@ class Analyzer:
         track.score = score
         track.max_score = max(track.max_score, score)
         track.over = track.over + 1 if score >= self.config.threshold else 0
+        k = self.config.flag_after
+        track.recent = [*track.recent[-(k - 1) :], score] if k > 1 else [score]
+        track.held = min(track.recent) if len(track.recent) >= k else 0.0
         if track.first_flag is None and track.over >= self.config.flag_after:
             track.first_flag = track.profile.n
 

@@ -25,6 +25,8 @@ class Track:
     linked_runs: int = 0  # consecutive re-linkings that found the account in a campaign
     score: float = 0.0  # the latest risk
     over: int = 0  # consecutive scorings at or over the threshold
+    recent: list[float] = field(default_factory=list)  # the last `flag_after` scorings
+    held: float = 0.0  # the lowest of them (`Score.held`)
     # The profile's usage and probe detectors (None for a baseline's), found once rather
     # than on each of the several lookups an event makes.
     usage: UsageDetector | None = field(init=False, repr=False, compare=False)
@@ -35,7 +37,16 @@ class Track:
         self.probe = probe_of(self.profile.detectors)
 
 
-TRACK_FIELDS = ("max_score", "first_flag", "campaign", "linked_runs", "score", "over")
+TRACK_FIELDS = (
+    "max_score",
+    "first_flag",
+    "campaign",
+    "linked_runs",
+    "score",
+    "over",
+    "recent",
+    "held",
+)
 
 
 def track_state(track: Track) -> dict[str, Any]:

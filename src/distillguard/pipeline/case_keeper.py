@@ -74,7 +74,7 @@ class CaseKeeper:
                 pending, self._pending = self._pending, []
             transition = self.enforcer.observe(
                 account,
-                score.risk if score.fresh else None,  # None between scorings: no new score
+                score.reading,  # None between scorings: the enforcer keeps the last
                 now=event.ts,
                 campaign_risk=score.campaign_risk,
                 attrs=attrs,

@@ -132,6 +132,32 @@ async def open_source(settings: Settings, partition: int | None, start: int) -> 
     return source
 
 
+# How long a starting worker waits for its stream: a worker restarted while the stream
+# server restarts too (both killed by one host failure) must not exit for want of it.
+STREAM_WAIT_S = 60.0
+
+
+async def _open_waiting(
+    settings: Settings, partition: int | None, start: int, stop: asyncio.Event
+) -> Source:
+    """`open_source`, retried each second while the stream is down, up to `STREAM_WAIT_S`
+    or until asked to stop (then the last `StreamUnavailable` is raised: it names the stream
+    and the fix)."""
+    from distillguard.pipeline.jetstream import StreamUnavailable
+
+    deadline = time.monotonic() + STREAM_WAIT_S
+    while True:
+        try:
+            return await open_source(settings, partition, start)
+        except StreamUnavailable as err:
+            if time.monotonic() >= deadline or stop.is_set():
+                raise
+            log.warning(
+                "stream unavailable; retrying", extra={"partition": partition, "why": str(err)}
+            )
+            await asyncio.sleep(1.0)
+
+
 async def run_worker(
     settings: Settings, *, partition: int | None, stop: asyncio.Event, store: Store | None = None
 ) -> WorkerReport:
@@ -150,7 +176,7 @@ async def run_worker(
         await asyncio.to_thread(_refresh, allowlist)
         await asyncio.to_thread(follower.save)
         log.info("worker resumed", extra={"partition": partition, "offset": start})
-        source = await open_source(settings, partition, start)
+        source = await _open_waiting(settings, partition, start, stop)
         # What start-up made (modules, settings, the restored state) lives as long as the
         # worker: frozen, the collector stops walking it again and again (it cost the
         # worker a tenth of its time), while what detection makes is still collected.

@@ -7,7 +7,7 @@
     answer = apply_response(upstream_body, decision)     # reasoning withheld or cut short
     rewriter = StreamRewriter(decision)                  # the same for a stream, chunk by chunk
     score = analyzer.process(event)                      # detect.engine.Score
-    risk = score.risk if score.fresh else None           # None between scorings
+    risk = score.reading                                 # held risk; None between scorings
     transition = enforcer.observe(account, risk, now=ts, campaign_risk=score.campaign_risk, ...)
 
 Pure and synchronous: no I/O beyond reading the policy file, no clock (time is the event's

@@ -112,9 +112,7 @@ class Replay:
         score = self.analyzer.process(event)
         t = self.enforcer.observe(
             account,
-            # Between scorings the risk is the last one repeated: None tells the enforcer
-            # no new reading came (it keeps the last), as the gateway's keeper does.
-            score.risk if score.fresh else None,
+            score.reading,  # None between scorings: the enforcer keeps the last
             now=event.ts,
             campaign_risk=score.campaign_risk,
             attrs=attrs,
