@@ -141,9 +141,9 @@ def cli() -> list[str]:
     return [str(exe)] if exe.exists() else [shutil.which("distillguard") or "distillguard"]
 
 
-def run(cmd: list[str]) -> tuple[int, str, float]:
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[int, str, float]:
     t = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     return p.returncode, (p.stdout + p.stderr).strip(), time.perf_counter() - t
 
 
@@ -164,12 +164,12 @@ def analyze(det: str, events: Path, out: Path, work: Path) -> tuple[int, str, fl
     """`distillguard analyze` with detector `det`; `full@REV` runs revision REV's code."""
     name, _, rev = det.partition("@")
     cmd = [*cli(), "analyze", str(events), "--out", str(out), "--detector", name]
-    if not rev:
-        return run(cmd)
-    env = {**os.environ, "PYTHONPATH": str(checkout(rev, work))}
-    t = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
-    return p.returncode, (p.stdout + p.stderr).strip(), time.perf_counter() - t
+    return run(cmd, _code_of(rev, work))
+
+
+def _code_of(rev: str, work: Path) -> dict[str, str] | None:
+    """The environment that runs revision `rev`'s code (None: the working tree's)."""
+    return {**os.environ, "PYTHONPATH": str(checkout(rev, work))} if rev else None
 
 
 def generated(text: str, d: Path) -> dict:
@@ -244,21 +244,18 @@ def dry_run(policy: str, d: Path, work: Path) -> dict:
     """`distillguard policy test` of POLICY (a path, or PATH@REV for the file at revision
     REV, run with that revision's code) on the trace: benign requests degraded or denied."""
     path, _, rev = policy.partition("@")
-    env = dict(os.environ)
-    if rev:
-        src = checkout(rev, work)
+    if rev:  # the file as it was, beside that revision's code
         shown = subprocess.run(
             ["git", "-C", str(ROOT), "show", f"{rev}:{path}"], capture_output=True, check=True
         )
-        path = str(src.parent / Path(path).name)
+        path = str(checkout(rev, work).parent / Path(path).name)
         Path(path).write_bytes(shown.stdout)
-        env["PYTHONPATH"] = str(src)
     out = d / f"policy_{Path(path).stem}_{rev or 'now'}.json"
     cmd = [*cli(), "policy", "test", path, str(d / "events.jsonl")]
     cmd += ["--labels", str(d / "labels.jsonl"), "--json", str(out)]
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
-    if p.returncode != 0:
-        return {"error": (p.stdout + p.stderr)[-2000:], "rc": p.returncode}
+    rc, text, _ = run(cmd, _code_of(rev, work))
+    if rc != 0:
+        return {"error": text[-2000:], "rc": rc}
     groups = json.loads(out.read_text())["groups"]
     b, x = groups["benign"], groups["extraction"]
     return {

@@ -147,14 +147,23 @@ def tutoring(make: Make, account: str, n: int, gap: float, seed: int = 0) -> lis
     ]
 
 
+TOOLS = [{"type": "function", "function": {"name": "search"}}]
+LOOP = [{"role": "assistant", "content": "calling search"}, {"role": "tool", "content": "ok"}]
+
+
+def _with_messages(ev: Event, messages: list[dict[str, str]]) -> Event:
+    """The event with its conversation replaced (a tool loop, a follow-up)."""
+    raw = dict(ev.raw)
+    raw["request"] = {**raw["request"], "messages": messages}
+    return parse_event(raw)
+
+
 def agent(
     make: Make, account: str, n: int, gap: float, seed: int = 0, answer: int = 1024
 ) -> list[Event]:
     """An agent platform: each task loops on its tools (the task's prompt sent again with
     the call and its result), and its user follows the answer up half of the time."""
     rng = random.Random(seed)
-    tools = [{"type": "function", "function": {"name": "search"}}]
-    loop = [{"role": "assistant", "content": "calling search"}, {"role": "tool", "content": "ok"}]
     out: list[Event] = []
     task = ""
     for i in range(n):
@@ -163,25 +172,23 @@ def agent(
             task = _task(rng, i)
         messages: list[dict[str, str]] = [{"role": "user", "content": task}]
         if step in (1, 2):  # the loop goes on: a tool result is the last turn
-            messages += loop
+            messages += LOOP
         elif step == 3 and rng.random() < 0.5:  # the user asks more of the answer
             followup = f"Now make it fit {rng.choice(TOPICS)} {rng.random():.6f}"
-            messages += [*loop, {"role": "assistant", "content": "done"}]
+            messages += [*LOOP, {"role": "assistant", "content": "done"}]
             messages.append({"role": "user", "content": followup})
         elif step == 3:
-            messages += loop
+            messages += LOOP
         ev = make(
             T0 + i * gap + rng.random(),
             account=account,
             user=task,
             completion_tokens=rng.randrange(answer // 8, answer + 1),
             max_tokens=1024,
-            tools=tools,
+            tools=TOOLS,
             ip="192.0.2.88",
         )
-        raw = dict(ev.raw)
-        raw["request"] = {**raw["request"], "messages": messages}
-        out.append(parse_event(raw))
+        out.append(_with_messages(ev, messages))
     return out
 
 
@@ -189,8 +196,6 @@ def agent_harvest(make: Make, account: str, n: int, gap: float, seed: int = 0) -
     """The agent platform's attack twin: tasks over every capability, each looped on its
     tools, answers at the cap, and nobody ever follows one up."""
     rng = random.Random(seed)
-    tools = [{"type": "function", "function": {"name": "search"}}]
-    loop = [{"role": "assistant", "content": "calling search"}, {"role": "tool", "content": "ok"}]
     out: list[Event] = []
     task = ""
     for i in range(n):
@@ -202,13 +207,12 @@ def agent_harvest(make: Make, account: str, n: int, gap: float, seed: int = 0) -
             user=task,
             completion_tokens=1024,
             max_tokens=1024,
-            tools=tools,
+            tools=TOOLS,
             ip="203.0.113.77",
         )
-        raw = dict(ev.raw)
-        messages = [{"role": "user", "content": task}, *(loop if i % 3 else [])]
-        raw["request"] = {**raw["request"], "messages": messages}
-        out.append(parse_event(raw))
+        out.append(
+            _with_messages(ev, [{"role": "user", "content": task}, *(LOOP if i % 3 else [])])
+        )
     return out
 
 
