@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from traffic import T0, harvest, labeller, population, run, tutoring
 
+from distillguard.detect.detectors.usage import UsageDetector
 from distillguard.detect.engine import CAMPAIGNS, Analyzer, AnalyzerConfig
-from distillguard.detect.walks import WalkLinkConfig, is_walker, walk_links, with_walks
+from distillguard.detect.text import AREA_NAMES
+from distillguard.detect.walks import (
+    WalkLinkConfig,
+    cohesive,
+    is_walker,
+    walk_links,
+    with_walks,
+)
+from distillguard.events import Event
 
 CONFIG = AnalyzerConfig(link_every_s=1800)
 
@@ -95,3 +106,60 @@ def test_walks_survive_a_restart_and_old_states_have_none(make_event) -> None:
     older = Analyzer(CONFIG)
     older.restore(states)
     assert older.walks == set()
+
+
+def _refused(e: Event) -> Event:
+    return replace(e, status=429, response=None)
+
+
+def test_a_rate_limited_walk_still_walks_without_repeats(make_event) -> None:
+    """A client retries a refused prompt: that is the prompt's first answer, not a re-send,
+    so a throttled harvest neither looks like an evaluation nor leaves its walk network."""
+    events = []
+    for e in harvest(make_event, "h", 90, 300):
+        if int(e.ts) % 3 == 0:
+            events += [_refused(e), replace(e, ts=e.ts + 1.0)]
+        else:
+            events.append(e)
+    usage = run(events, CONFIG).tracks["h"].usage
+    assert usage.failed == sum(e.status == 429 for e in events) > 20
+    assert usage.new == usage.asked() == 90
+    assert usage.new_share() == 1.0 and usage.single_share() == 1.0
+    assert usage.reruns == 0
+    assert is_walker(usage, WalkLinkConfig())
+
+
+def _walker(areas: dict[str, int]) -> UsageDetector:
+    u = UsageDetector()
+    u.areas.update(areas)
+    return u
+
+
+def test_a_product_chained_into_a_network_is_cut_loose() -> None:
+    """Single linkage joins a member through one bridge; the network keeps only members
+    whose mix is near the others', unless their counts are too few to tell."""
+    names = AREA_NAMES[2:6]
+    net = {f"n{k}": _walker({names[0]: 40 + k, names[1]: 40, names[2]: 20}) for k in range(8)}
+    bridge = _walker({names[0]: 400, names[1]: 150, names[3]: 200})  # cosine 0.78
+    small = _walker({names[0]: 4, names[2]: 1})  # as far, but five prompts say little
+    kept = cohesive({**net, "bridge": bridge, "small": small}, WalkLinkConfig())
+    assert kept == sorted([*net, "small"])
+
+
+def test_two_networks_joined_by_a_bridge_come_apart() -> None:
+    names = AREA_NAMES[2:8]
+    first = {f"a{k}": _walker({names[0]: 60 + k, names[1]: 50, names[2]: 40}) for k in range(6)}
+    second = {f"b{k}": _walker({names[3]: 60 + k, names[4]: 50, names[5]: 40}) for k in range(6)}
+    usages = {**first, **second}
+    for u in usages.values():
+        u.n = u.new = sum(u.areas.values())
+        u.single = u.n
+    mixed = {names[i]: 30 for i in range(6)}
+    assert walk_links(usages) == [sorted(first), sorted(second)]
+    # A walker halfway between links to both at a lower cosine: the networks stay two.
+    bridge = _walker(mixed)
+    bridge.n = bridge.new = bridge.single = 180
+    assert walk_links({**usages, "bridge": bridge}, WalkLinkConfig(min_cosine=0.6)) == [
+        sorted(first),
+        sorted(second),
+    ]

@@ -33,6 +33,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from distillguard.detect.campaigns import UnionFind
 from distillguard.detect.detectors.usage import UsageDetector
@@ -53,6 +54,12 @@ class WalkLinkConfig:
     # Walkers compared pairwise, as one matrix product in blocks: 20,000 walkers are
     # ~2e8 multiply-adds a relinking.
     max_walkers: int = 20000
+    # A member stays in its network only while its mix is near the network's core
+    # (`cohesive`), unless its own counts are too few to tell (a G-test against the
+    # core's mix at `max_p`): single linkage alone chains a broad product, or a second
+    # network, in through one bridging walker.
+    min_cohesion: float = 0.85
+    max_p: float = 1e-3
 
 
 def is_walker(usage: UsageDetector, cfg: WalkLinkConfig) -> bool:
@@ -79,14 +86,82 @@ def walk_links(
     """Groups of at least `min_members` walkers whose area mixes are alike."""
     cfg = config or WalkLinkConfig()
     rows = _walkers(usages, cfg)
+    found: list[list[str]] = []
+    # A network's outsiders may form a network of their own: a few rounds find it.
+    for _ in range(3):
+        left: list[tuple[str, tuple[float, ...]]] = []
+        for group in _linked(rows, cfg):
+            kept = cohesive({a: usages[a] for a in group}, cfg)
+            if len(kept) >= cfg.min_members:
+                found.append(kept)
+            left.extend(r for r in rows if r[0] in group and r[0] not in kept)
+        if len(left) < cfg.min_members or len(left) == len(rows):
+            break
+        rows = left
+    return sorted(found, key=lambda g: g[0])
+
+
+def _linked(rows: list[tuple[str, tuple[float, ...]]], cfg: WalkLinkConfig) -> list[list[str]]:
+    """Single-linkage groups of at least `min_members` rows, each sorted."""
     uf = UnionFind()
     for a, b in _alike(rows, cfg.min_cosine):
         uf.union(a, b)
     groups: dict[str, list[str]] = defaultdict(list)
     for a, _ in rows:
         groups[uf.find(a)].append(a)
-    found = [sorted(g) for g in groups.values() if len(g) >= cfg.min_members]
-    return sorted(found, key=lambda g: g[0])
+    return [sorted(g) for g in groups.values() if len(g) >= cfg.min_members]
+
+
+def cohesive(members: Mapping[str, UsageDetector], cfg: WalkLinkConfig) -> list[str]:
+    """The members whose area mix belongs with the network's core, sorted.
+
+    One network drawing from one selection has alike mixes; a product chained in has
+    another, and so has a second network joined through a bridge. The core starts at the
+    member with the most near neighbours (cosine at least `min_cohesion`) and is the
+    mean mix of the members near it, taken again until it settles. A member stays if it
+    is near the core or if its own counts cannot tell (G-test p at least `max_p`).
+    """
+    import numpy as np  # as in `_alike`: only when there are walk groups
+
+    names = sorted(members)
+    counts = np.array([[members[a].areas.get(k, 0) for k in AREA_NAMES] for a in names], float)
+    units = counts / np.maximum(np.linalg.norm(counts, axis=1, keepdims=True), 1e-12)
+    near = np.zeros(len(names))
+    for start in range(0, len(names), 1024):
+        near[start : start + 1024] = (
+            units[start : start + 1024] @ units.T >= cfg.min_cohesion
+        ).sum(1)
+    core = units @ units[int(np.argmax(near))] >= cfg.min_cohesion
+    keep = core
+    for _ in range(5):
+        centre = units[core].mean(axis=0)
+        cos = units @ (centre / max(float(np.linalg.norm(centre)), 1e-12))
+        core_now = cos >= cfg.min_cohesion
+        keep = core_now | (_g_test_p(counts, counts[core_now].sum(axis=0)) >= cfg.max_p)
+        if (core_now == core).all() or not core_now.any():
+            break
+        core = core_now
+    return [a for a, k in zip(names, keep, strict=True) if k]
+
+
+def _g_test_p(counts: Any, pooled: Any) -> Any:
+    """Per row, the p-value of its counts as a draw from the pooled mix (half a count of
+    smoothing per area, so an area the pool never asked stays possible)."""
+    import numpy as np
+
+    share = (pooled + 0.5) / (pooled.sum() + 0.5 * len(pooled))
+    expected = share[None, :] * counts.sum(axis=1, keepdims=True)
+    g = 2.0 * np.where(counts > 0, counts * np.log(np.maximum(counts, 1e-12) / expected), 0.0)
+    return np.array([_chi2_sf(float(x), counts.shape[1] - 1) for x in g.sum(axis=1)])
+
+
+def _chi2_sf(x: float, dof: int) -> float:
+    """Upper tail of the chi-square distribution (Wilson-Hilferty; ample for a cut-off)."""
+    if x <= 0.0:
+        return 1.0
+    c = 2.0 / (9.0 * dof)
+    z = ((x / dof) ** (1.0 / 3.0) - (1.0 - c)) / math.sqrt(c)
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
 def walk_pairs(

@@ -33,6 +33,7 @@ _COUNTS = (
     "tools",
     "capped",
     "days",
+    "failed",
 )
 
 
@@ -46,6 +47,7 @@ class UsageDetector:
         "configs",
         "contents",
         "days",
+        "failed",
         "first_ts",
         "followup",
         "hours",
@@ -74,6 +76,7 @@ class UsageDetector:
         self.canned = 0  # continuations whose user turn repeats a canned line
         self.was_new = False  # the last request's prompt was new to the account
         self.followup = self.toolloop = self.tools = self.capped = self.days = 0
+        self.failed = 0  # refused or failed (not 2xx): nothing was answered
         self.log_out = 0.0
         self.log_ratio = 0.0
         self.first_ts = -1.0
@@ -95,6 +98,15 @@ class UsageDetector:
     def update(self, obs: Observation) -> None:
         f = obs.f
         self.n += 1
+        self.tools += f.agentic
+        if not f.served:
+            # Refused (a 429) or failed: nothing was answered, so it is no prompt asked.
+            # Its prompt stays unseen, and the client's retry is the prompt's first
+            # asking, not a re-send: a rate-limited harvest still walks without repeats.
+            self.failed += 1
+            self.was_new = False
+            self._clock(f.ts)
+            return
         seen = self.contents.seen_then_add(f.content)
         same_setup = self.configs.seen_then_add(f.content ^ f.config)
         self.setups.add(f.config ^ (f.max_tokens or 0))
@@ -119,8 +131,7 @@ class UsageDetector:
             self.followup += 1
         elif f.turns == 1:
             self.single += 1
-        self.tools += f.agentic
-        if f.served and not f.calls_tools:
+        if not f.calls_tools:
             # Answers only: a tool call is a short step of the agent's loop, and the
             # answer a harvest keeps comes after its last tool result.
             self.served += 1
@@ -148,7 +159,7 @@ class UsageDetector:
     def asked(self) -> int:
         """Turns someone asked: scripted continuations and tool results left out (neither
         carries a prompt of its own)."""
-        return self.n - self.canned - self.toolloop
+        return self.n - self.failed - self.canned - self.toolloop
 
     def new_share(self) -> float:
         """Share of new prompts among the turns someone asked."""
@@ -158,7 +169,7 @@ class UsageDetector:
     def single_share(self) -> float:
         """Share of single-shot prompts among the turns someone asked (tool results left
         out): a task an agent loops on is still one prompt nobody followed up."""
-        asked = self.n - self.toolloop
+        asked = self.n - self.failed - self.toolloop
         return self.single / asked if asked > 0 else 0.0
 
     def mean_out(self) -> float:
@@ -244,7 +255,8 @@ class UsageDetector:
 
     def load_state(self, state: dict[str, Any]) -> None:
         for name in _COUNTS:
-            setattr(self, name, int(state[name]))
+            # A count added since the state was saved starts at 0.
+            setattr(self, name, int(state.get(name, 0)))
         self.log_out, self.log_ratio = float(state["log_out"]), float(state["log_ratio"])
         self.first_ts, self.last_ts = float(state["first_ts"]), float(state["last_ts"])
         self.last_day = int(state["last_day"])
