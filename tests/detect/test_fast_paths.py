@@ -98,6 +98,7 @@ def ref_extract(event: Event, phrasing: bool) -> dict[str, Any]:
         "calls_tools": resp is not None
         and bool(resp.choices)
         and all(c.tool_calls > 0 or c.finish_reason == "tool_calls" for c in resp.choices),
+        "org": event.org or "",
     }
 
 

@@ -12,6 +12,7 @@ from distillguard.detect.text import AREA_NAMES
 from distillguard.detect.walks import (
     WalkLinkConfig,
     cohesive,
+    customers,
     is_walker,
     walk_links,
     with_walks,
@@ -163,3 +164,14 @@ def test_two_networks_joined_by_a_bridge_come_apart() -> None:
         sorted(first),
         sorted(second),
     ]
+
+
+def test_one_organisations_accounts_are_one_customer_not_a_network(make_event) -> None:
+    """The network of the first test, its twelve accounts all of one organisation the
+    provider knows: that is one customer's staff, not a network hiding behind accounts."""
+    events = population(make_event, n=60, gap=1000)
+    events += [replace(e, org="org_acme") for e in _network(make_event)]
+    analyzer = run(events, CONFIG)
+    assert analyzer.walks == set()
+    assert analyzer.tracks["net00"].profile.org == "org_acme"
+    assert customers(["a", "b", "c", "d"], {"a": "o1", "b": "o1", "c": ""}) == 3

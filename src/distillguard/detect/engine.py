@@ -259,7 +259,8 @@ class Analyzer:
             # Ranked once here, for the groups and then each campaign's pairs.
             placed = placements(usages, self.population, self.config.behaviour_link)
             found = behaviour_links(usages, self.population, self.config.behaviour_link, placed)
-            walks = walk_links(usages, self.config.walk_link)
+            orgs = {a: eligible[a].profile.org for a in usages}
+            walks = walk_links(usages, self.config.walk_link, orgs)
             groups = with_walks(merge_groups(groups, found), walks, self.config.link.min_members)
             self.walks = {campaign_id(g) for g in walks}
         previous = {a for a, t in self.tracks.items() if t.campaign is not None}

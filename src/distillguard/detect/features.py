@@ -55,6 +55,7 @@ class RequestFeatures(NamedTuple):
     machine: bool = False
     # Every choice of the answer is a tool call: a step of the agent, not an answer to keep.
     calls_tools: bool = False
+    org: str = ""  # the provider's organisation of the account; "" when it has none
 
 
 def ip_prefix(ip: str | None) -> str:
@@ -143,6 +144,7 @@ def extract(event: Event, phrasing: bool = False) -> RequestFeatures:
         followups,
         bool(messages) and messages[-1].role == "tool",
         _calls_tools(resp),
+        event.org or "",
     )
 
 

@@ -41,7 +41,18 @@ def default_detectors() -> list[Detector]:
 
 
 class AccountProfile:
-    __slots__ = ("detectors", "last_ts", "n", "nets", "ring", "ring_fill", "seen", "systems", "uas")
+    __slots__ = (
+        "detectors",
+        "last_ts",
+        "n",
+        "nets",
+        "org",
+        "ring",
+        "ring_fill",
+        "seen",
+        "systems",
+        "uas",
+    )
 
     def __init__(self, detectors: list[Detector] | None = None) -> None:
         self.detectors = detectors if detectors is not None else default_detectors()
@@ -55,6 +66,9 @@ class AccountProfile:
         self.systems = SpaceSaving(6)
         self.nets = SpaceSaving(6)
         self.uas = SpaceSaving(3)
+        # The provider's organisation of the account (its latest): accounts of one are one
+        # customer's, which a hidden network is not (`detect.walks`).
+        self.org = ""
 
     def observe(self, f: RequestFeatures) -> Observation:
         """Update the context and every detector with one request; return its observation."""
@@ -70,6 +84,8 @@ class AccountProfile:
             self.nets.add(_cached_hash(f.ip_prefix))
         if f.user_agent:
             self.uas.add(_cached_hash(f.user_agent))
+        if f.org:
+            self.org = f.org
         for detector in self.detectors:
             detector.update(obs)
         return obs
@@ -121,6 +137,7 @@ class AccountProfile:
             "systems": self.systems.to_state(),
             "nets": self.nets.to_state(),
             "uas": self.uas.to_state(),
+            "org": self.org,
             "detectors": {d.name: d.to_state() for d in self.detectors},
         }
 
@@ -135,6 +152,7 @@ class AccountProfile:
         p.systems = SpaceSaving.from_state(state["systems"])
         p.nets = SpaceSaving.from_state(state["nets"])
         p.uas = SpaceSaving.from_state(state["uas"])
+        p.org = str(state.get("org", ""))  # states saved before orgs were kept have none
         for d in p.detectors:
             d.load_state(state["detectors"][d.name])
         return p

@@ -19,12 +19,23 @@ A walker must also spread over the capability areas (`min_breadth`): two product
 one domain have alike mixes by construction, so without it RAG tenants that never repeat
 a question would link (a reviewer's case, now a test).
 
+Single linkage chains: one bridging walker joins a broad product, or a second network,
+to a network. So a network keeps only the members near its core's area mix, unless a
+member's counts are too few to tell (`cohesive`); those it drops may form a network of
+their own. And a network needs `min_members` customers, not accounts: the accounts of
+one organisation the provider knows are one customer, whose staff may well walk one
+mix of questions in the open (`customers`); a network hides behind accounts that look
+unrelated.
+
 The thresholds were set on the families scenarios and on the independent traces of
 `benchmarks/independent`, so those traces are no longer unseen for them: `min_single`
 0.95 caught 18% of a network that covers its walk with follow-ups, 0.5 caught 82%;
 `min_breadth` 0.5 cut the calibration scenario's network from 88% to 63% caught, 0.35
 kept it. Members inherit past `scoring.FLOOR`; at `MIN_OWN_LEAN` the independent
-networks were caught 66% / 40% instead of 86% / 82%.
+networks were caught 66% / 40% instead of 86% / 82%. The core and the customer count
+came after reading walk networks of both detector-blind generators (blind2's chained in
+two benign rubric graders; the independent one's joined an enterprise's 16 accounts to
+the low-and-slow network), so neither is unseen for them.
 """
 
 from __future__ import annotations
@@ -81,10 +92,19 @@ def area_mix(usage: UsageDetector) -> tuple[float, ...] | None:
 
 
 def walk_links(
-    usages: Mapping[str, UsageDetector], config: WalkLinkConfig | None = None
+    usages: Mapping[str, UsageDetector],
+    config: WalkLinkConfig | None = None,
+    orgs: Mapping[str, str] | None = None,
 ) -> list[list[str]]:
-    """Groups of at least `min_members` walkers whose area mixes are alike."""
+    """Groups of walkers from at least `min_members` customers whose area mixes are alike.
+
+    `orgs`: the provider's organisation of each account that has one. The accounts of one
+    organisation are one customer (`customers`), so an organisation's staff walking its
+    own mix of questions is that customer's traffic, judged by the other linkers as one
+    pooled account, and not a network hidden behind many accounts.
+    """
     cfg = config or WalkLinkConfig()
+    orgs = orgs or {}
     rows = _walkers(usages, cfg)
     found: list[list[str]] = []
     # A network's outsiders may form a network of their own: a few rounds find it.
@@ -92,13 +112,19 @@ def walk_links(
         left: list[tuple[str, tuple[float, ...]]] = []
         for group in _linked(rows, cfg):
             kept = cohesive({a: usages[a] for a in group}, cfg)
-            if len(kept) >= cfg.min_members:
+            if customers(kept, orgs) >= cfg.min_members:
                 found.append(kept)
             left.extend(r for r in rows if r[0] in group and r[0] not in kept)
         if len(left) < cfg.min_members or len(left) == len(rows):
             break
         rows = left
     return sorted(found, key=lambda g: g[0])
+
+
+def customers(members: list[str], orgs: Mapping[str, str]) -> int:
+    """How many customers the accounts are: one per organisation, one per account without."""
+    known = {orgs[a] for a in members if orgs.get(a)}
+    return len(known) + sum(1 for a in members if not orgs.get(a))
 
 
 def _linked(rows: list[tuple[str, tuple[float, ...]]], cfg: WalkLinkConfig) -> list[list[str]]:
