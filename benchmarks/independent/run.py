@@ -46,13 +46,16 @@ INTROS = {
         "`min_breadth` 0.35 rather than 0.5, in `detect/walks.py`), and the tool-loop accounting "
         "(tool results and tool calls left out of the purpose and value statistics) was tried "
         "on them. The first run, at 67310f0 and before walk networks, gave full AUROC 0.935 / "
-        "0.927 and flagged 44% / 18% of the low-and-slow network."
+        "0.927 and flagged 44% / 18% of the low-and-slow network. The walk networks' core and "
+        "customer count (`detect/walks.py`) came after reading these traces' walk networks."
     ),
     "blind2": (
         "Traces from `benchmarks/blind2/generate.py`, written by a second author who read "
         "neither the detector, the simulator, their benchmarks nor the first independent "
         "generator (only the event format and the public data). No detector parameter was set "
-        "on these traces: they were first run after the detector changes they measure."
+        "on these traces before their first run (at c95ee3b); since then the walk networks' "
+        "core (`detect/walks.py`), set after reading their walk networks, and the policy's "
+        "verify cool-down were, so they are no longer fully unseen."
     ),
 }
 

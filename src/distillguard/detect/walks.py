@@ -114,7 +114,8 @@ def walk_links(
             kept = cohesive({a: usages[a] for a in group}, cfg)
             if customers(kept, orgs) >= cfg.min_members:
                 found.append(kept)
-            left.extend(r for r in rows if r[0] in group and r[0] not in kept)
+            dropped = set(group).difference(kept)
+            left.extend(r for r in rows if r[0] in dropped)
         if len(left) < cfg.min_members or len(left) == len(rows):
             break
         rows = left
