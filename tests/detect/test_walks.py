@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from traffic import T0, harvest, labeller, population, run, tutoring
+from traffic import T0, evaluation, harvest, labeller, population, run, tutoring
 
 from distillguard.detect.detectors.usage import UsageDetector
 from distillguard.detect.engine import CAMPAIGNS, Analyzer, AnalyzerConfig
@@ -128,6 +128,19 @@ def test_a_rate_limited_walk_still_walks_without_repeats(make_event) -> None:
     assert usage.new_share() == 1.0 and usage.single_share() == 1.0
     assert usage.reruns == 0
     assert is_walker(usage, WalkLinkConfig())
+
+
+def test_a_rate_limited_evaluation_still_re_runs(make_event) -> None:
+    """The benign twin: refused requests are left out, answered re-runs still count, so an
+    evaluation that is throttled stays an evaluation (and no walker)."""
+    events = []
+    for e in evaluation(make_event, "ev", 240, 300):
+        events += [_refused(e), e] if int(e.ts) % 3 == 0 else [e]
+    usage = run(events, CONFIG).tracks["ev"].usage
+    assert usage.failed > 40
+    assert usage.new == 40 and usage.reruns > 100
+    assert usage.new_share() < 0.2
+    assert not is_walker(usage, WalkLinkConfig())
 
 
 def _walker(areas: dict[str, int]) -> UsageDetector:
