@@ -52,6 +52,11 @@ class PipelineSettings(BaseModel):
     stream: str = "DG_EVENTS"
     subject_prefix: str = "dg.events"
     partitions: Annotated[int, Field(ge=1, le=1024)] = 2
+    # Workers adopt the campaigns and population that `distillguard linker` finds over every
+    # partition (`pipeline/linker.py`); without it each links its own partition's accounts.
+    linker: bool = False
+    # How often a worker looks for a new linked view, and the linker for saved states.
+    linker_poll_s: Annotated[float, Field(gt=0)] = 1.0
     # How often a gateway reads the decisions the workers published (one indexed query).
     decisions_poll_s: Annotated[float, Field(gt=0)] = 1.0
     # The most the journal may hold waiting for the stream; past it, requests get 503.

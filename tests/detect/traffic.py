@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 from distillguard.detect.engine import Analyzer, AnalyzerConfig
 from distillguard.events import Event, parse_event
@@ -16,6 +17,42 @@ from distillguard.events import Event, parse_event
 Make = Callable[..., Event]
 T0 = 1.8e9
 TOPICS = "tax law poem sql sorting gravity french essay budget chess proof recipe".split()
+
+
+def event(
+    ts: float,
+    account: str = "acct_a",
+    user: str = "hello there",
+    system: str | None = None,
+    history: int = 0,
+    completion_tokens: int = 100,
+    ip: str = "198.51.100.7",
+    **request: Any,
+) -> Event:
+    messages: list[dict[str, str]] = []
+    if system:
+        messages.append({"role": "system", "content": system})
+    for i in range(history):
+        messages += [
+            {"role": "user", "content": f"earlier {i}"},
+            {"role": "assistant", "content": "reply"},
+        ]
+    messages.append({"role": "user", "content": user})
+    return parse_event(
+        {
+            "ts": ts,
+            "account": account,
+            "ip": ip,
+            "request": {"model": "m", "messages": messages, **request},
+            "response": {
+                "choices": [{"message": {"role": "assistant", "content": "ok"}}],
+                "usage": {
+                    "prompt_tokens": len(user) // 4 + 1,
+                    "completion_tokens": completion_tokens,
+                },
+            },
+        }
+    )
 
 
 # A harvest walks every capability; products stay near their own.

@@ -4,7 +4,6 @@ order, duplicates dropped by msg id, and a reader and publisher that outlive a s
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import shutil
 import socket
@@ -14,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
 
 import nats
 import nats.js.errors
@@ -29,45 +27,6 @@ from distillguard.pipeline.jetstream import (
     StreamUnavailable,
     partition_of,
 )
-
-_URL = os.environ.get("DISTILLGUARD_TEST_NATS", "nats://127.0.0.1:4222")
-
-
-def _nats_missing(why: str) -> NoReturn:
-    # tests/conftest.py's service_missing, restated: that module cannot be imported by name
-    # from here (pytest rebinds "conftest" to each folder's own as it collects).
-    if os.environ.get("DISTILLGUARD_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"NATS JetStream is required (DISTILLGUARD_REQUIRE_SERVICES=1) but {why}")
-    pytest.skip(
-        f"NATS JetStream not reachable ({why}); set DISTILLGUARD_REQUIRE_SERVICES=1 to fail"
-    )
-
-
-async def _quiet(err: Exception) -> None:
-    pass  # the probe reports its own failure
-
-
-async def _probe(url: str) -> None:
-    # Bounded by wait_for: the client retries a first connect internally, even without
-    # allow_reconnect, for as long as it would reconnect (two minutes).
-    client = await asyncio.wait_for(
-        nats.connect(url, allow_reconnect=False, connect_timeout=2, error_cb=_quiet), 3
-    )
-    try:
-        await client.jetstream(timeout=2).account_info()  # fails when JetStream is off
-    finally:
-        await client.close()
-
-
-@pytest.fixture(scope="module")
-def nats_url() -> str:
-    try:
-        asyncio.run(_probe(_URL))
-    except TimeoutError:
-        _nats_missing(f"{_URL}: no connection within 3 s")
-    except Exception as err:
-        _nats_missing(f"{_URL}: {type(err).__name__}: {err}")
-    return _URL
 
 
 async def _delete_stream(config: StreamConfig) -> None:

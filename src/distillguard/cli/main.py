@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo_cmd",
     "serve": "serve_cmd",
     "worker": "worker_cmd",
+    "linker": "worker_cmd",
     "audit-log": "cases_cmd",
     "evidence": "evidence_cmd",
     "audit": "audit_cmd",

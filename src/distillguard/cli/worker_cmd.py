@@ -30,5 +30,19 @@ def worker(
         raise fail(err) from None
 
 
+def linker(
+    config: Path | None = typer.Option(None, "--config", help="TOML settings file."),
+) -> None:
+    """Link campaigns over every partition's accounts (workers with [pipeline] linker = true
+    adopt what it finds), until SIGTERM or Ctrl-C."""
+    from distillguard.pipeline.run import link_until_signalled
+
+    try:
+        link_until_signalled(load_settings(config))
+    except DistillguardError as err:
+        raise fail(err) from None
+
+
 def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
+    app.command("linker")(linker)

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Protocol
+from typing import Any, Protocol
 
 from distillguard.detect.sketches import hash64
 
@@ -137,6 +137,13 @@ class PairLink:
     b: str
     kind: str
     tokens: tuple[str, ...] = ()
+
+    def to_state(self) -> list[Any]:
+        return [self.a, self.b, self.kind, list(self.tokens)]
+
+    @classmethod
+    def from_state(cls, p: Sequence[Any]) -> PairLink:
+        return cls(p[0], p[1], p[2], tuple(p[3]) if len(p) > 3 else ())
 
 
 def shared_links(

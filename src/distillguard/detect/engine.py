@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from distillguard.detect import behaviour
+from distillguard.detect.analyzer_state import load_shared, shared_state
 from distillguard.detect.base import Detector
 from distillguard.detect.campaigns import (
     LinkConfig,
@@ -39,6 +40,7 @@ from distillguard.detect.campaigns import (
 from distillguard.detect.detectors.probing import ProbeDetector
 from distillguard.detect.detectors.usage import UsageDetector
 from distillguard.detect.features import extract
+from distillguard.detect.linked import LinkedView
 from distillguard.detect.linking import (
     BehaviourLinkConfig,
     Placed,
@@ -150,6 +152,7 @@ class Analyzer:
         self.events = 0
         self.rankable = 0  # accounts with enough requests to be ranked
         self.built_with = 0  # rankable accounts when the population was last built
+        self.view_ts: float | None = None  # stream time of the linker's view adopted last
         self._changed: set[str] = set()  # accounts whose state changed since `take_changes`
 
     def process(self, event: Event) -> Score:
@@ -195,6 +198,8 @@ class Analyzer:
     def _maybe_refresh(self, ts: float) -> None:
         if self.next_link_ts is None:
             self.next_link_ts = ts + self.config.link_every_s
+        if self.view_ts is not None and ts < self.view_ts + 2 * self.config.link_every_s:
+            return  # a linker's view of every partition stands (see `adopt`)
         young = self.rankable >= MIN_PEERS and self.rankable >= 2 * self.built_with
         if ts >= self.next_link_ts or young:
             self.refresh(ts)
@@ -227,20 +232,52 @@ class Analyzer:
     def refresh(self, now: float) -> None:
         """Rebuild the population, re-form campaigns, and re-score every account."""
         if self.config.scorer != "detectors":
-            rows = {}
-            for account, t in self.tracks.items():
-                usage = t.usage
-                if usage is not None and usage.n >= behaviour.MIN_REQUESTS:
-                    rows[account] = (behaviour.segment(usage), behaviour.vector(usage))
-            self.population = Population.build(rows)
-            self.built_with = self.rankable
+            self.rebuild_population()
         if self.config.linking:
             self.relink(now)
+        self._rescore()
+
+    def rebuild_population(self) -> None:
+        rows = {}
+        for account, t in self.tracks.items():
+            usage = t.usage
+            if usage is not None and usage.n >= behaviour.MIN_REQUESTS:
+                rows[account] = (behaviour.segment(usage), behaviour.vector(usage))
+        self.population = Population.build(rows)
+        self.built_with = self.rankable
+
+    def _rescore(self) -> None:
         if self.config.scorer != "detectors":
             for track in self.tracks.values():
                 if track.profile.n >= behaviour.MIN_REQUESTS:
                     self._score(track)
             self._changed.update(self.tracks)
+
+    def adopt(self, view: LinkedView) -> None:
+        """Take the population and campaigns a linker found over every partition (its
+        members of other partitions included), and re-score. The view stands instead of this
+        analyzer's own refreshes until it is two link periods old in stream time (then the
+        linker is taken to be gone, and the analyzer links its own accounts again). A view
+        no newer than the one adopted last is ignored."""
+        if self.view_ts is not None and view.ts <= self.view_ts:
+            return
+        self.view_ts = view.ts
+        self.population = view.population
+        self.built_with = self.rankable
+        mine = {
+            cid: c for cid, c in view.campaigns.items() if any(m in self.tracks for m in c.members)
+        }
+        previous = {a for a, t in self.tracks.items() if t.campaign is not None}
+        self.campaign_scores = {cid: c.score for cid, c in mine.items()}
+        self.campaign_members = {cid: list(c.members) for cid, c in mine.items()}
+        self.walks = {cid for cid, c in mine.items() if c.walk}
+        self.campaign_first_ts = {cid: c.first_ts for cid, c in mine.items()}
+        self.campaign_links = {cid: c.links for cid, c in mine.items()}
+        for account, track in self.tracks.items():
+            track.campaign = view.campaign_of(account)
+            track.linked_runs = view.linked_runs.get(account, 1) if track.campaign else 0
+        self._changed.update(previous)
+        self._rescore()
 
     def relink(self, now: float) -> None:
         """Re-form campaigns from shared fingerprints and from behaviour, and score them."""
@@ -314,19 +351,7 @@ class Analyzer:
         """JSON-able states of the accounts changed since the last call, and `CAMPAIGNS`."""
         out = {a: track_state(self.tracks[a]) for a in self._changed if a in self.tracks}
         if out:
-            out[CAMPAIGNS] = {
-                "events": self.events,
-                "next_link_ts": self.next_link_ts,
-                "scores": self.campaign_scores,
-                "members": self.campaign_members,
-                "walks": sorted(self.walks),
-                "first_ts": self.campaign_first_ts,
-                "links": {c: [_link_state(p) for p in ps] for c, ps in self.campaign_links.items()},
-                "population": self.population.to_state(),
-                "owners": self.owners.to_state(),
-                "rankable": self.rankable,
-                "built_with": self.built_with,
-            }
+            out[CAMPAIGNS] = shared_state(self)
         self._changed.clear()
         return out
 
@@ -335,18 +360,7 @@ class Analyzer:
         self.tracks = {a: load_track(s) for a, s in states.items() if a != CAMPAIGNS}
         shared = states.get(CAMPAIGNS)
         if shared is not None:
-            self.events = shared["events"]
-            self.next_link_ts = shared["next_link_ts"]
-            self.campaign_scores = dict(shared["scores"])
-            self.campaign_members = {c: list(m) for c, m in shared["members"].items()}
-            self.campaign_first_ts = dict(shared["first_ts"])
-            self.walks = set(shared.get("walks", ()))  # none in states saved before walks
-            saved = shared.get("links", {})  # states saved before links were kept have none
-            self.campaign_links = {c: tuple(PairLink(*p) for p in ps) for c, ps in saved.items()}
-            if "population" in shared:
-                self.population = Population.from_state(shared["population"])
-            if "owners" in shared:
-                self.owners = PromptOwners.from_state(shared["owners"])
+            load_shared(self, shared)
         self.rankable = sum(t.profile.n >= behaviour.MIN_REQUESTS for t in self.tracks.values())
         self.built_with = len(self.population)
         self._changed.clear()
@@ -355,7 +369,8 @@ class Analyzer:
         accounts = [self._result(name) for name in sorted(self.tracks)]
         campaigns = []
         for cid, members in sorted(self.campaign_members.items()):
-            profiles = [self.tracks[a].profile for a in members]
+            # A linker's campaign has members of other partitions: their profiles are there.
+            profiles = [self.tracks[a].profile for a in members if a in self.tracks]
             merged = assess(profiles[0].merged_detectors(profiles[1:]), self.population)
             campaigns.append(
                 CampaignResult(
@@ -392,7 +407,3 @@ class Analyzer:
             peak=round(t.max_score, 6),
             evidence=dict(a.evidence),
         )
-
-
-def _link_state(p: PairLink) -> list[Any]:
-    return [p.a, p.b, p.kind, list(p.tokens)]

@@ -57,6 +57,31 @@ def run_until_signalled(settings: Settings, partition: int | None) -> WorkerRepo
     return asyncio.run(main())
 
 
+def link_until_signalled(settings: Settings) -> int:
+    """`distillguard linker`: link over every partition until SIGTERM or Ctrl-C."""
+    from distillguard.pipeline.linker import run_linker
+
+    if settings.pipeline.transport != "nats":
+        raise ConfigError(
+            "pipeline.transport",
+            settings.pipeline.transport,
+            "the linker links the partitions of transport = 'nats'; one journal has one worker",
+        )
+    configure_logging(settings.logging)
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("linker starting", extra={"partitions": settings.pipeline.partitions})
+        views = await run_linker(settings, stop=stop, poll_s=settings.pipeline.linker_poll_s)
+        log.info("linker stopped", extra={"views": views})
+        return views
+
+    return asyncio.run(main())
+
+
 def _stop_at_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
     """The gateway that started this worker closed its end of stdin (it stopped, or died)."""
     sys.stdin.buffer.read()

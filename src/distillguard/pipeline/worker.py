@@ -25,6 +25,7 @@ from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter
 
+from distillguard.detect.engine import Analyzer
 from distillguard.errors import StoreError
 from distillguard.events.writer import private_dir
 from distillguard.forensics.ledger import open_ledger
@@ -32,6 +33,7 @@ from distillguard.pipeline.allowlist import Allowlist
 from distillguard.pipeline.case_keeper import CaseKeeper
 from distillguard.pipeline.follower import Follower
 from distillguard.pipeline.journal import JournalReader
+from distillguard.pipeline.linker import ViewPoller
 from distillguard.pipeline.locks import hold
 from distillguard.policy import Enforcer, default_policy, load_policy
 from distillguard.settings import Settings
@@ -183,7 +185,10 @@ async def run_worker(
         gc.collect()
         gc.freeze()
         try:
-            events = await _loop(settings, follower, allowlist, source, stop)
+            viewer = None
+            if settings.pipeline.linker and partition is not None:
+                viewer = ViewPoller(store, settings.pipeline.linker_poll_s)
+            events = await _loop(settings, follower, allowlist, source, stop, viewer)
         finally:
             gc.unfreeze()
             await source.close()
@@ -201,6 +206,7 @@ async def _loop(
     allowlist: Allowlist,
     source: Source,
     stop: asyncio.Event,
+    viewer: ViewPoller | None = None,
 ) -> int:
     wait = max(0.02, settings.events.reorder_window_s / 4)
     every = settings.events.save_state_s
@@ -213,6 +219,8 @@ async def _loop(
             follower.take(batch, final=stopping and not batch)
         except Exception:  # one bad batch must not stop detection for good
             log.exception("event batch failed")
+        if viewer is not None and follower.analyzer is not None:
+            _adopt(follower, follower.analyzer, viewer)
         if every and follower.saved_at + every <= time.monotonic():
             _refresh(allowlist)
             follower.save()
@@ -220,6 +228,14 @@ async def _loop(
             break
     follower.save()
     return events
+
+
+def _adopt(follower: Follower, analyzer: Analyzer, viewer: ViewPoller) -> None:
+    view = viewer.poll()
+    if view is not None:
+        with follower.lock:  # readers (the console, evidence) see one state
+            analyzer.adopt(view)
+        log.info("linked view adopted", extra={"ts": view.ts, "campaigns": len(view.campaigns)})
 
 
 def _refresh(allowlist: Allowlist) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -40,6 +40,26 @@ def save(engine: Engine, states: Mapping[str, bytes]) -> None:
 def load(engine: Engine) -> dict[str, bytes]:
     with engine.connect() as conn:
         rows = conn.execute(select(detector_state.c.account, detector_state.c.state))
+        return {account: bytes(state) for account, state in rows}
+
+
+def load_since(engine: Engine, after: float) -> tuple[dict[str, bytes], float]:
+    """The states saved after `after` (a `time.time()` of the savers' clocks), and the newest
+    save time among them (`after` when there is none)."""
+    c = detector_state.c
+    query = select(c.account, c.state, c.updated_at).where(c.updated_at > after)
+    with engine.connect() as conn:
+        out, newest = {}, after
+        for account, state, updated in conn.execute(query):
+            out[account] = bytes(state)
+            newest = max(newest, float(updated))
+        return out, newest
+
+
+def load_keys(engine: Engine, keys: Sequence[str]) -> dict[str, bytes]:
+    c = detector_state.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(c.account, c.state).where(c.account.in_(list(keys))))
         return {account: bytes(state) for account, state in rows}
 
 

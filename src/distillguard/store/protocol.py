@@ -64,6 +64,11 @@ class Store(Protocol):
 
     def load_detector_state(self) -> dict[str, bytes]: ...
 
+    def load_detector_state_since(self, after: float) -> tuple[dict[str, bytes], float]:
+        """The blobs saved after `after` (savers' `time.time()`), and the newest save time."""
+
+    def load_detector_state_keys(self, keys: Sequence[str]) -> dict[str, bytes]: ...
+
     def publish_decisions(self, entries: Mapping[str, bytes]) -> None:
         """Upsert opaque per-account policy decisions, each taking the next version."""
 

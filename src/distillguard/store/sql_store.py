@@ -6,7 +6,7 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Engine, RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -276,6 +276,14 @@ class SqlStore(CasesMixin, CaseQueueMixin, ReviewersMixin):
     @_guarded
     def load_detector_state(self) -> dict[str, bytes]:
         return detector_state.load(self.engine)
+
+    @_guarded
+    def load_detector_state_since(self, after: float) -> tuple[dict[str, bytes], float]:
+        return detector_state.load_since(self.engine, after)
+
+    @_guarded
+    def load_detector_state_keys(self, keys: Sequence[str]) -> dict[str, bytes]:
+        return detector_state.load_keys(self.engine, keys)
 
     @_guarded
     def publish_decisions(self, entries: Mapping[str, bytes]) -> None:

@@ -1,0 +1,155 @@
+"""`distillguard linker`: campaign linking over every partition's accounts, in one place.
+
+    linker = Linker(settings, store)
+    view = linker.step()        # None, or the `LinkedView` it just saved for the workers
+
+With `[pipeline] partitions = P`, worker p sees only the accounts of partition p. The linker
+reads the account states the workers save to the store (only those saved since it last
+looked), and links when a single analyzer would: a link period of stream time after its last
+view, or sooner while the population is young (`PartitionLinker.due`). Its stream time is
+the least of the workers' saved positions (`last_ts`: what each has taken into effect), so it
+links only once every partition has reached that time; until every partition's worker has
+saved a position, it waits. The view goes to the store under `LINKED`, and each worker run
+with `[pipeline] linker = true` adopts it (`Follower.adopt_view`).
+
+Killed and restarted, it reads every state again and goes on from its last saved view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from distillguard.detect.linked import LinkedView
+from distillguard.detect.partitions import PartitionLinker
+from distillguard.errors import StoreError
+from distillguard.pipeline.position import POSITION_KEY, Position
+from distillguard.settings import Settings
+from distillguard.store import Store, open_store
+from distillguard.store.detector_state import decode, encode, shared_key
+
+log = logging.getLogger("distillguard.pipeline.linker")
+
+LINKED = "#linked"  # the linker's view, among the detector states
+# Savers' clocks may differ by this much (processes of several hosts): states saved this
+# long before the newest one read are read again, which costs a re-read, never a miss.
+CLOCK_SLACK_S = 5.0
+
+
+class Linker:
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.partitions = settings.pipeline.partitions
+        self.store = store
+        self.linker = PartitionLinker()
+        self.stream_ts: dict[int, float] = {}  # per partition: its worker's saved `last_ts`
+        self._after = float("-inf")
+        self._resume()
+
+    def _resume(self) -> None:
+        blob = self.store.load_detector_state_keys([LINKED]).get(LINKED)
+        if blob is None:
+            return
+        try:
+            view = LinkedView.from_state(decode(blob))
+        except ValueError as err:
+            log.error("the last linked view is unreadable, linking afresh: %s", err)
+            return
+        self.linker.last_ts = view.ts
+        self.linker.built_with = len(view.population)  # as `Analyzer.restore` counts it
+
+    def step(self) -> LinkedView | None:
+        """Read what the workers saved since the last step; link and save a view when due."""
+        blobs, newest = self.store.load_detector_state_since(self._after - CLOCK_SLACK_S)
+        self._after = max(self._after, newest)
+        self._positions(blobs)
+        states: dict[str, Any] = {}
+        for account, blob in blobs.items():
+            if account.startswith("#"):
+                continue
+            try:
+                states[account] = decode(blob)
+            except ValueError as err:
+                log.error("account %s: state not linked: %s", account, err)
+        self.linker.update(states)
+        if len(self.stream_ts) < self.partitions:
+            return None
+        now = min(self.stream_ts.values())
+        if not self.linker.due(now):
+            return None
+        view = self.linker.link(now)
+        self.store.save_detector_state({LINKED: encode(view.to_state())})
+        log.info(
+            "linked",
+            extra={"ts": now, "accounts": view.accounts, "campaigns": len(view.campaigns)},
+        )
+        return view
+
+    def _positions(self, blobs: dict[str, bytes]) -> None:
+        for p in range(self.partitions):
+            blob = blobs.get(shared_key(POSITION_KEY, p))
+            if blob is None:
+                continue
+            try:
+                ts = Position.from_bytes(blob).last_ts
+            except ValueError as err:
+                log.error("partition %d: position unreadable: %s", p, err)
+                continue
+            if ts is not None:
+                self.stream_ts[p] = ts
+
+
+async def run_linker(
+    settings: Settings, *, stop: asyncio.Event, store: Store | None = None, poll_s: float = 1.0
+) -> int:
+    """Step every `poll_s` until `stop` is set; returns how many views it saved."""
+    own = store is None
+    store = store if store is not None else open_store(settings)
+    views = 0
+    try:
+        linker = await asyncio.to_thread(Linker, settings, store)
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                views += await asyncio.to_thread(linker.step) is not None
+            except StoreError as err:  # the store restarting: try again next time
+                log.warning("linker step failed (will retry): %s", err)
+            wait = max(0.0, poll_s - (time.monotonic() - started))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+        return views
+    finally:
+        if own:
+            store.close()
+
+
+class ViewPoller:
+    """A worker's side: the linker's newest view, read from the store at most every
+    `poll_s` seconds; `poll` gives a view once, when it is new."""
+
+    def __init__(self, store: Store, poll_s: float) -> None:
+        self.store = store
+        self.poll_s = poll_s
+        self._seen: bytes | None = None
+        self._next = 0.0
+
+    def poll(self) -> LinkedView | None:
+        now = time.monotonic()
+        if now < self._next:
+            return None
+        self._next = now + self.poll_s
+        try:
+            blob = self.store.load_detector_state_keys([LINKED]).get(LINKED)
+        except StoreError as err:
+            log.warning("linked view not read (will retry): %s", err)
+            return None
+        if blob is None or blob == self._seen:
+            return None
+        self._seen = blob
+        try:
+            return LinkedView.from_state(decode(blob))
+        except ValueError as err:
+            log.error("linked view not adopted: %s", err)
+            return None
