@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from distillguard.pipeline.journal import (
+    Commit,
     Journal,
     JournalError,
     JournalReader,
@@ -66,23 +67,30 @@ def test_a_torn_last_record_is_dropped_on_reopening(tmp_path: Path) -> None:
     assert [orjson.loads(b)["i"] for _, b in _all(tmp_path)] == [0, 1, 2, 3]
 
 
-def test_durable_waits_for_the_fsync_and_one_fsync_serves_many(tmp_path: Path) -> None:
+SYNC = "fdatasync" if hasattr(os, "fdatasync") else "fsync"  # what the journal calls
+COMMITS = pytest.mark.parametrize("commit", ["loop", "thread"])
+
+
+@COMMITS
+def test_durable_waits_for_the_fsync_and_one_fsync_serves_many(
+    tmp_path: Path, commit: Commit
+) -> None:
     async def go() -> int:
-        journal = Journal(tmp_path, sync="fsync")
+        journal = Journal(tmp_path, sync="fsync", commit=commit)
         calls = 0
-        real = os.fsync
+        real = getattr(os, SYNC)
 
         def counting(fd: int) -> None:
             nonlocal calls
             calls += 1
             real(fd)
 
-        os.fsync = counting  # type: ignore[assignment]
+        setattr(os, SYNC, counting)
         try:
             offsets = [journal.append(_line(i)) for i in range(200)]
             await asyncio.gather(*(journal.durable(o) for o in offsets))
         finally:
-            os.fsync = real
+            setattr(os, SYNC, real)
             journal.close()
         return calls
 
@@ -90,15 +98,18 @@ def test_durable_waits_for_the_fsync_and_one_fsync_serves_many(tmp_path: Path) -
     assert 1 <= fsyncs < 20  # grouped: 200 waiters, a handful of fsyncs
 
 
-def test_a_failing_disk_fails_the_waiters_instead_of_hanging(tmp_path: Path) -> None:
+@COMMITS
+def test_a_failing_disk_fails_the_waiters_instead_of_hanging(
+    tmp_path: Path, commit: Commit
+) -> None:
     async def go() -> None:
-        journal = Journal(tmp_path, sync="fsync")
-        real = os.fsync
+        journal = Journal(tmp_path, sync="fsync", commit=commit)
+        real = getattr(os, SYNC)
 
         def broken(fd: int) -> None:
             raise OSError(5, "Input/output error")
 
-        os.fsync = broken  # type: ignore[assignment]
+        setattr(os, SYNC, broken)
         try:
             offset = journal.append(_line(0))
             with pytest.raises(JournalError, match="Input/output error"):
@@ -106,7 +117,7 @@ def test_a_failing_disk_fails_the_waiters_instead_of_hanging(tmp_path: Path) -> 
             with pytest.raises(JournalError, match="cannot be written"):
                 journal.append(_line(1))
         finally:
-            os.fsync = real
+            setattr(os, SYNC, real)
             journal._closing = True  # the syncer has stopped; nothing is left to fsync
             journal._lock.close()
 
@@ -151,7 +162,10 @@ def test_position_says_what_took_effect_and_round_trips() -> None:
         Position.from_bytes(b'{"v": 9}')
 
 
-def test_rotating_under_group_commit_never_fsyncs_a_closed_segment(tmp_path: Path) -> None:
+@COMMITS
+def test_rotating_under_group_commit_never_fsyncs_a_closed_segment(
+    tmp_path: Path, commit: Commit
+) -> None:
     """The syncer fsyncs and closes rotated segments while appends go on: it must never take
     a segment it has closed for the current one (that failed with EBADF under load)."""
 
@@ -163,7 +177,7 @@ def test_rotating_under_group_commit_never_fsyncs_a_closed_segment(tmp_path: Pat
         return real_open(path, *args)  # type: ignore[arg-type]
 
     async def go() -> None:
-        journal = Journal(tmp_path, sync="fsync", segment_bytes=256)
+        journal = Journal(tmp_path, sync="fsync", segment_bytes=256, commit=commit)
         try:
             for _ in range(40):
                 offsets = []

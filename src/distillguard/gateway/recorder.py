@@ -176,7 +176,9 @@ class EventRecorder:
     # -- lifecycle
     async def start(self) -> None:
         private_dir(self._settings.dir)  # before the journal inside it: prompts, owner only
-        self.journal = Journal(self.journal_dir, sync=self._settings.sync)
+        self.journal = Journal(
+            self.journal_dir, sync=self._settings.sync, commit=self._settings.commit
+        )
         if self._pipeline.transport == "nats":
             sink = self._sink = await StreamSink.open(self._pipeline, self.journal)
             self._metrics.spool.set_function(sink.backlog)
