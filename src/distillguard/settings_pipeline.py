@@ -19,11 +19,12 @@ class EventSettings(BaseModel):
     # the gateway's crash but not the machine's.
     journal_dir: Path | None = None
     sync: Literal["fsync", "write"] = "fsync"
-    # Where the fsync runs: "loop", on the gateway's event loop, once per turn of the loop for
-    # every request that finished in it (as Redis does with appendfsync always); "thread", a
-    # thread of its own (the loop goes on meanwhile, but each group's waiters wait for that
-    # thread to win the GIL back). benchmarks/gateway/RESULTS-commit.md measures both.
-    commit: Literal["loop", "thread"] = "loop"
+    # Where the fsync runs: "thread", a thread of its own (the loop goes on meanwhile; each
+    # group's waiters wait for that thread to win the GIL back); "loop", on the event loop,
+    # once per turn for every request that finished in it (as Redis does with appendfsync
+    # always): less CPU per request, but a slow fsync stalls every request, so its p99 is
+    # worse (benchmarks/gateway/RESULTS-commit.md).
+    commit: Literal["loop", "thread"] = "thread"
     # No longer used: events wait in the journal on disk, not in a queue. Accepted so that
     # older settings files still load.
     queue_size: Annotated[int, Field(ge=1)] = 50_000

@@ -170,7 +170,8 @@ class EventRecorder:
             account = str(event.get("account"))
             return asyncio.ensure_future(self._sink.submit(line, account, event_id))
         offset = self.journal.append(line)
-        self._wake.set()
+        if self.follower is not None:  # inline detection reads the journal: wake it
+            self._wake.set()
         return self.journal.durable(offset)
 
     # -- lifecycle

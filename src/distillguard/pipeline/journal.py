@@ -88,7 +88,7 @@ class Journal:
         *,
         sync: Sync = "fsync",
         segment_bytes: int = 64 << 20,
-        commit: Commit = "loop",
+        commit: Commit = "thread",
     ):
         self.folder = folder
         self.sync = sync
