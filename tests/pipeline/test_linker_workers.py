@@ -21,6 +21,7 @@ from distillguard.events import Event
 from distillguard.pipeline.jetstream import EventPublisher, partition_of
 from distillguard.pipeline.jetstream_source import stream_config
 from distillguard.pipeline.linker import LINKED, run_linker
+from distillguard.pipeline.view import DetectionView
 from distillguard.pipeline.worker import run_worker
 from distillguard.settings import Settings, load_settings
 from distillguard.store import Store, open_store
@@ -143,6 +144,7 @@ def test_workers_adopt_the_linkers_campaign_across_partitions(settings: Settings
             w.close()
         linker.close()
     saved = store.load_detector_state()
+    shown = DetectionView(store).analyzer()  # what the console and admin API read
     store.close()
     states = {a: decode(b) for a, b in saved.items() if not a.startswith("#")}
     assert len(states) == len({e.account for e in events})  # every account, once
@@ -153,3 +155,6 @@ def test_workers_adopt_the_linkers_campaign_across_partitions(settings: Settings
     flagged = {a for a, t in analyzer.tracks.items() if t.over >= analyzer.config.flag_after}
     assert len(flagged & set(members)) >= 0.8 * len(members), sorted(flagged)
     assert not any(a.startswith("peer") for a in flagged)
+    (cid,) = campaigns
+    assert sorted(shown.campaign_members[cid]) == members  # one campaign, both partitions
+    assert shown.tracks[members[0]].campaign == cid
