@@ -181,14 +181,20 @@ class Journal:
         if self.commit == "loop":
             return self._wait_on_loop(loop, offset, future)
         with self._wake:  # checked under the lock the syncer releases waiters under
-            if self._failed is not None:
-                future.set_exception(JournalError(f"journal {self.folder}: {self._failed}"))
-            elif offset < self._synced:
-                future.set_result(None)
-            else:
+            if not self._settled(offset, future):
                 self._waiters.append((offset, future))
                 self._wake.notify()
         return future
+
+    def _settled(self, offset: int, future: asyncio.Future[None]) -> bool:
+        """Settle `future` now if the journal failed or `offset` is on disk already."""
+        if self._failed is not None:
+            future.set_exception(JournalError(f"journal {self.folder}: {self._failed}"))
+        elif offset < self._synced:
+            future.set_result(None)
+        else:
+            return False
+        return True
 
     def _wait_on_loop(
         self, loop: asyncio.AbstractEventLoop, offset: int, future: asyncio.Future[None]
@@ -197,11 +203,7 @@ class Journal:
         before it runs (all the requests that finished in this turn of the loop). No thread
         then has to win the GIL back to wake the waiters, which costs a request up to the
         interpreter's switch interval (5 ms) while the loop is busy."""
-        if self._failed is not None:
-            future.set_exception(JournalError(f"journal {self.folder}: {self._failed}"))
-        elif offset < self._synced:
-            future.set_result(None)
-        else:
+        if not self._settled(offset, future):
             self._waiters.append((offset, future))
             if not self._scheduled:
                 self._scheduled = True

@@ -40,10 +40,7 @@ def run_until_signalled(settings: Settings, partition: int | None) -> WorkerRepo
     configure_logging(settings.logging)
 
     async def main() -> WorkerReport:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        stop, loop = _stop_on_signals()
         if os.environ.get(STDIN_STOPS):
             threading.Thread(target=_stop_at_eof, args=(loop, stop), daemon=True).start()
         log.info("worker starting", extra={"partition": partition})
@@ -70,16 +67,22 @@ def link_until_signalled(settings: Settings) -> int:
     configure_logging(settings.logging)
 
     async def main() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        stop, _ = _stop_on_signals()
         log.info("linker starting", extra={"partitions": settings.pipeline.partitions})
         views = await run_linker(settings, stop=stop, poll_s=settings.pipeline.linker_poll_s)
         log.info("linker stopped", extra={"views": views})
         return views
 
     return asyncio.run(main())
+
+
+def _stop_on_signals() -> tuple[asyncio.Event, asyncio.AbstractEventLoop]:
+    """An event set by SIGTERM or SIGINT (Ctrl-C), and the running loop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop, loop
 
 
 def _stop_at_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
