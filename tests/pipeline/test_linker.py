@@ -11,8 +11,9 @@ import pytest
 
 from distillguard.detect.engine import CAMPAIGNS, Analyzer
 from distillguard.events import parse_event
+from distillguard.pipeline import linker as linker_module
 from distillguard.pipeline.jetstream import partition_of
-from distillguard.pipeline.linker import LINKED, Linker, ViewPoller
+from distillguard.pipeline.linker import IDLE_S, LINKED, Linker, ViewPoller
 from distillguard.pipeline.position import POSITION_KEY, Position
 from distillguard.settings import Settings, load_settings
 from distillguard.store import Store, open_store
@@ -114,3 +115,29 @@ def test_the_linker_refuses_the_embedded_journal_with_the_fix(tmp_path: Path) ->
     journal = load_settings(overrides={"database_url": f"sqlite:///{tmp_path / 'dg.db'}"})
     with pytest.raises(ConfigError, match=r"pipeline\.transport.*transport = 'nats'"):
         link_until_signalled(journal)
+
+
+def test_an_idle_partition_stops_holding_the_others_back(
+    settings: Settings,
+    store: Store,
+    make_event: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(linker_module.time, "monotonic", lambda: clock[0])
+    w0, w1 = _workers(make_event)
+    _save(store, w0, 0, T0 + 400)
+    _save(store, w1, 1, T0 + 100)  # behind, and it stays there
+    linker = Linker(settings, store)
+    linker.step()
+    assert linker.stream_time(clock[0]) == T0 + 100  # both moving: the least
+    clock[0] += IDLE_S - 1
+    position = Position(next_offset=9, last_ts=T0 + 5000)
+    store.save_detector_state({shared_key(POSITION_KEY, 0): position.to_bytes()})
+    linker.step()
+    assert linker.stream_time(clock[0]) == T0 + 100 and not linker.idle
+    clock[0] += 1  # partition 1 has not moved for IDLE_S; partition 0 moved a second ago
+    assert linker.stream_time(clock[0]) == T0 + 5000
+    assert linker.idle == {1}
+    clock[0] += IDLE_S  # neither moves: the greatest
+    assert linker.stream_time(clock[0]) == T0 + 5000 and linker.idle == {0, 1}

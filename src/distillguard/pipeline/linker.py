@@ -9,8 +9,11 @@ looked), and links when a single analyzer would: a link period of stream time af
 view, or sooner while the population is young (`PartitionLinker.due`). Its stream time is
 the least of the workers' saved positions (`last_ts`: what each has taken into effect), so it
 links only once every partition has reached that time; until every partition's worker has
-saved a position, it waits. The view goes to the store under `LINKED`, and each worker run
-with `[pipeline] linker = true` adopts it (`Follower.adopt_view`).
+saved a position, it waits. A partition whose worker has taken nothing new for `IDLE_S`
+(no traffic, or its worker is down) no longer holds the others back: the least is taken
+over the partitions still moving (the greatest of all when none is). The view goes to the
+store under `LINKED`; each worker run with `[pipeline] linker = true` reads it (`ViewPoller`)
+and adopts it (`Analyzer.adopt`).
 
 Killed and restarted, it reads every state again and goes on from its last saved view.
 """
@@ -37,6 +40,7 @@ LINKED = "#linked"  # the linker's view, among the detector states
 # Savers' clocks may differ by this much (processes of several hosts): states saved this
 # long before the newest one read are read again, which costs a re-read, never a miss.
 CLOCK_SLACK_S = 5.0
+IDLE_S = 30.0  # a partition whose position has not moved for this long is idle
 
 
 class Linker:
@@ -45,6 +49,8 @@ class Linker:
         self.store = store
         self.linker = PartitionLinker()
         self.stream_ts: dict[int, float] = {}  # per partition: its worker's saved `last_ts`
+        self._moved: dict[int, tuple[int, float]] = {}  # per partition: offset, when it moved
+        self.idle: set[int] = set()  # partitions not moving for IDLE_S (`stream_time`)
         self._after = float("-inf")
         self._resume()
 
@@ -76,7 +82,7 @@ class Linker:
         self.linker.update(states)
         if len(self.stream_ts) < self.partitions:
             return None
-        now = min(self.stream_ts.values())
+        now = self.stream_time(time.monotonic())
         if not self.linker.due(now):
             return None
         view = self.linker.link(now)
@@ -87,18 +93,30 @@ class Linker:
         )
         return view
 
+    def stream_time(self, wall: float) -> float:
+        """The least stream time of the partitions still moving at monotonic time `wall`."""
+        idle = {p for p, (_, at) in self._moved.items() if wall - at >= IDLE_S}
+        for p in sorted(idle - self.idle):
+            log.warning("partition %d has taken no event for %.0f s: linking without it", p, IDLE_S)
+        self.idle = idle
+        moving = [ts for p, ts in self.stream_ts.items() if p not in idle]
+        return min(moving) if moving else max(self.stream_ts.values())
+
     def _positions(self, blobs: dict[str, bytes]) -> None:
+        wall = time.monotonic()
         for p in range(self.partitions):
             blob = blobs.get(shared_key(POSITION_KEY, p))
             if blob is None:
                 continue
             try:
-                ts = Position.from_bytes(blob).last_ts
+                position = Position.from_bytes(blob)
             except ValueError as err:
                 log.error("partition %d: position unreadable: %s", p, err)
                 continue
-            if ts is not None:
-                self.stream_ts[p] = ts
+            if self._moved.get(p, (None, 0.0))[0] != position.next_offset:
+                self._moved[p] = (position.next_offset, wall)
+            if position.last_ts is not None:
+                self.stream_ts[p] = position.last_ts
 
 
 async def run_linker(
