@@ -155,3 +155,16 @@ def test_due_follows_a_single_analyzers_schedule(make_event) -> None:
     linker.link(T0 + 10)
     assert not linker.due(T0 + 20)
     assert linker.due(T0 + 10 + CONFIG.link_every_s)
+
+
+def test_a_view_two_link_periods_behind_the_analyzer_is_not_adopted(make_event) -> None:
+    events = sorted(_traffic(make_event), key=lambda e: e.ts)
+    linker = PartitionLinker(CONFIG)
+    an = run(events, CONFIG)
+    linker.update(an.take_changes())
+    old = linker.link(events[-1].ts - 2 * CONFIG.link_every_s)
+    own = dict(an.campaign_members)
+    an.adopt(old)  # the linker lags far behind this analyzer's partition
+    assert an.view_ts is None and an.campaign_members == own
+    an.adopt(linker.link(events[-1].ts - CONFIG.link_every_s))  # within two periods: taken
+    assert an.view_ts == events[-1].ts - CONFIG.link_every_s

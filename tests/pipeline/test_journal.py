@@ -195,3 +195,17 @@ def test_rotating_under_group_commit_never_fsyncs_a_closed_segment(
         os.open = real_open
     assert len(segments(tmp_path)) > 100
     assert [o for o, _ in _all(tmp_path)] == list(range(1000))
+
+
+def test_a_loop_flush_queued_at_close_is_no_failure(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def go() -> None:
+        journal = Journal(tmp_path, sync="fsync", commit="loop")
+        waiter = journal.durable(journal.append(_line(0)))  # its flush is queued on the loop
+        journal.close()  # before that flush runs
+        await asyncio.wait_for(waiter, timeout=5)
+
+    asyncio.run(go())
+    assert "fsync failed" not in caplog.text
+    assert [o for o, _ in _all(tmp_path)] == [0]

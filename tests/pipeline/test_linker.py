@@ -141,3 +141,37 @@ def test_an_idle_partition_stops_holding_the_others_back(
     assert linker.idle == {1}
     clock[0] += IDLE_S  # neither moves: the greatest
     assert linker.stream_time(clock[0]) == T0 + 5000 and linker.idle == {0, 1}
+
+
+def test_a_partition_without_traffic_is_waited_for_only_until_it_is_idle(
+    settings: Settings,
+    store: Store,
+    make_event: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(linker_module.time, "monotonic", lambda: clock[0])
+    for worker in _workers(make_event):  # every account in partition 0, as with few accounts
+        _save(store, worker, 0, T0 + 400)
+    empty = Position()  # its worker runs, but no event has come to its partition
+    store.save_detector_state({shared_key(POSITION_KEY, 1): empty.to_bytes()})
+    linker = Linker(settings, store)
+    assert linker.step() is None  # it may still get events: wait
+    clock[0] += IDLE_S
+    view = linker.step()
+    assert view is not None and view.ts == T0 + 400 and linker.idle == {0, 1}
+
+
+def test_a_state_it_cannot_read_is_reported_and_the_rest_linked(
+    settings: Settings,
+    store: Store,
+    make_event: Callable[..., dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    w0, w1 = _workers(make_event)
+    _save(store, w0, 0, T0 + 400)
+    _save(store, w1, 1, T0 + 400)
+    store.save_detector_state({"acct_broken": encode({"not": "a track"})})
+    view = Linker(settings, store).step()
+    assert view is not None and view.accounts == 24
+    assert "account acct_broken: state not linked: KeyError" in caplog.text

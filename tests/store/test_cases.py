@@ -81,3 +81,38 @@ def test_unknown_cases_and_values_are_named(store: Store) -> None:
     case = _open(store, a.id, [a.id], 0.5)
     with pytest.raises(InvalidValueError, match="sanction 'ban'"):
         store.confirm_case(case.id, "x", "why", sanction="ban")
+
+
+def test_workers_opening_one_campaign_at_once_make_one_case(postgres_url: str) -> None:
+    """Each partition's worker opens a linked campaign's case on the same subject: stores of
+    their own (one per worker process), at the same moment, still make one case."""
+    import threading
+
+    from distillguard.settings import load_settings
+    from distillguard.store import open_store
+
+    settings = load_settings(overrides={"database_url": postgres_url})
+    stores = [open_store(settings) for _ in range(6)]
+    try:
+        for k in range(5):
+            subject = f"cmp_race{k}"
+            go = threading.Barrier(len(stores))
+
+            def open_one(s: Store, m: str, subject: str = subject, go=go) -> None:
+                go.wait()
+                _open(s, subject, [m, "acct_first"], 0.5)
+
+            threads = [
+                threading.Thread(target=open_one, args=(s, f"acct_{i}"))
+                for i, s in enumerate(stores)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            found = [c for c in stores[0].list_cases("open", 1000) if c.subject == subject]
+            assert len(found) == 1, [c.id for c in found]
+            assert set(found[0].members) == {"acct_first", *(f"acct_{i}" for i in range(6))}
+    finally:
+        for s in stores:
+            s.close()

@@ -35,7 +35,6 @@ from distillguard.detect.campaigns import (
     distinctive,
     link_distinctive,
     merge_groups,
-    shared_links,
 )
 from distillguard.detect.detectors.probing import ProbeDetector
 from distillguard.detect.detectors.usage import UsageDetector
@@ -45,7 +44,7 @@ from distillguard.detect.linking import (
     BehaviourLinkConfig,
     Placed,
     behaviour_links,
-    behaviour_pairs,
+    pair_links,
     placements,
 )
 from distillguard.detect.popularity import PromptOwners
@@ -61,7 +60,7 @@ from distillguard.detect.scoring import (
     risk,
 )
 from distillguard.detect.tracks import Track, load_track, track_state
-from distillguard.detect.walks import WalkLinkConfig, walk_links, walk_pairs, with_walks
+from distillguard.detect.walks import WalkLinkConfig, walk_links, with_walks
 from distillguard.events import Event
 
 
@@ -153,6 +152,7 @@ class Analyzer:
         self.rankable = 0  # accounts with enough requests to be ranked
         self.built_with = 0  # rankable accounts when the population was last built
         self.view_ts: float | None = None  # stream time of the linker's view adopted last
+        self.last_ts: float | None = None  # of the latest event
         self._changed: set[str] = set()  # accounts whose state changed since `take_changes`
 
     def process(self, event: Event) -> Score:
@@ -162,6 +162,7 @@ class Analyzer:
         then on every `score_every`-th; in between, the latest score is returned, not fresh.
         """
         self._maybe_refresh(event.ts)
+        self.last_ts = event.ts
         track = self.tracks.get(event.account)
         if track is None:
             track = self.tracks[event.account] = Track(AccountProfile(self.config.detectors()))
@@ -261,6 +262,9 @@ class Analyzer:
         no newer than the one adopted last is ignored."""
         if self.view_ts is not None and view.ts <= self.view_ts:
             return
+        stale = view.ts + 2 * self.config.link_every_s
+        if self.last_ts is not None and stale <= self.last_ts:
+            return  # this analyzer is two link periods past it: it links its own accounts
         self.view_ts = view.ts
         self.population = view.population
         self.built_with = self.rankable
@@ -313,7 +317,16 @@ class Analyzer:
             self.campaign_scores[cid] = campaign_risk(merged, self.population, cid in self.walks)
             self.campaign_members[cid] = members
             self.campaign_first_ts.setdefault(cid, now)
-            self.campaign_links[cid] = self._pair_links(members, kept, usages, placed, cid)
+            self.campaign_links[cid] = pair_links(
+                members[:MAX_LINKED_MEMBERS],
+                kept,
+                usages,
+                placed,
+                self.population,
+                self.config.link,
+                self.config.behaviour_link,
+                self.config.walk_link if cid in self.walks else None,
+            )
             for a in members:
                 track = self.tracks[a]
                 track.campaign = cid
@@ -327,24 +340,6 @@ class Analyzer:
         self.campaign_first_ts = {
             c: t for c, t in self.campaign_first_ts.items() if c in self.campaign_members
         }
-
-    def _pair_links(
-        self,
-        members: list[str],
-        kept: dict[str, set[str]],
-        usages: dict[str, UsageDetector],
-        placed: dict[str, Placed | None],
-        cid: str,
-    ) -> tuple[PairLink, ...]:
-        """Which of a campaign's first members are linked to which, and by what."""
-        drawn = members[:MAX_LINKED_MEMBERS]
-        links = shared_links(kept, drawn, self.config.link)
-        near = {a: usages[a] for a in drawn if a in usages}
-        pairs = behaviour_pairs(near, self.population, self.config.behaviour_link, placed)
-        links.extend(PairLink(a, b, "behaviour") for a, b in pairs)
-        if cid in self.walks:
-            links.extend(PairLink(a, b, "walk") for a, b in walk_pairs(near, self.config.walk_link))
-        return tuple(links)
 
     # -- persistence: a restarted gateway goes on where it stopped
     def take_changes(self) -> dict[str, dict[str, Any]]:

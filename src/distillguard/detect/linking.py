@@ -22,10 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from distillguard.detect import behaviour
-from distillguard.detect.campaigns import UnionFind
+from distillguard.detect.campaigns import LinkConfig, PairLink, UnionFind, shared_links
 from distillguard.detect.detectors.usage import UsageDetector
 from distillguard.detect.population import Population
 from distillguard.detect.scoring import level
+from distillguard.detect.walks import WalkLinkConfig, walk_pairs
 
 CORE = ("new", "single", "capped", "length", "ratio", "breadth")
 _CORE_INDEX = tuple(behaviour.NAMES.index(name) for name in CORE)
@@ -139,3 +140,24 @@ def _close_groups(rows: list[Row], distance: float) -> list[list[str]]:
     for a, _ in rows:
         groups[uf.find(a)].append(a)
     return [sorted(g) for g in groups.values()]
+
+
+def pair_links(
+    drawn: list[str],
+    kept: Mapping[str, set[str]],
+    usages: Mapping[str, UsageDetector],
+    placed: Mapping[str, Placed | None],
+    population: Population,
+    link: LinkConfig,
+    behaviour_link: BehaviourLinkConfig,
+    walk_link: WalkLinkConfig | None,
+) -> tuple[PairLink, ...]:
+    """Which of a campaign's `drawn` members are linked to which, and by what: shared
+    fingerprints, behaviour, and (`walk_link` given: a walk network) walking alike."""
+    links = shared_links(dict(kept), drawn, link)
+    near = {a: usages[a] for a in drawn if a in usages}
+    pairs = behaviour_pairs(near, population, behaviour_link, dict(placed))
+    links.extend(PairLink(a, b, "behaviour") for a, b in pairs)
+    if walk_link is not None:
+        links.extend(PairLink(a, b, "walk") for a, b in walk_pairs(near, walk_link))
+    return tuple(links)

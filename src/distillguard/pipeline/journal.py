@@ -212,6 +212,8 @@ class Journal:
 
     def _flush_on_loop(self) -> None:
         self._scheduled = False
+        if self._fd < 0:  # closed meanwhile: close() flushed and released the waiters
+            return
         target, stale = self.next_offset, self._stale
         self._stale = []
         try:

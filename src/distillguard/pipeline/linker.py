@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
 
 from distillguard.detect.linked import LinkedView
 from distillguard.detect.partitions import PartitionLinker
@@ -51,6 +50,7 @@ class Linker:
         self.stream_ts: dict[int, float] = {}  # per partition: its worker's saved `last_ts`
         self._moved: dict[int, tuple[int, float]] = {}  # per partition: offset, when it moved
         self.idle: set[int] = set()  # partitions not moving for IDLE_S (`stream_time`)
+        self._said_waiting = float("-inf")
         self._after = float("-inf")
         self._resume()
 
@@ -71,19 +71,15 @@ class Linker:
         blobs, newest = self.store.load_detector_state_since(self._after - CLOCK_SLACK_S)
         self._after = max(self._after, newest)
         self._positions(blobs)
-        states: dict[str, Any] = {}
         for account, blob in blobs.items():
             if account.startswith("#"):
                 continue
-            try:
-                states[account] = decode(blob)
-            except ValueError as err:
-                log.error("account %s: state not linked: %s", account, err)
-        self.linker.update(states)
-        if len(self.stream_ts) < self.partitions:
-            return None
+            try:  # one state it cannot read must not stop linking for the others
+                self.linker.update({account: decode(blob)})
+            except (ValueError, KeyError, TypeError) as err:
+                log.error("account %s: state not linked: %s: %s", account, type(err).__name__, err)
         now = self.stream_time(time.monotonic())
-        if not self.linker.due(now):
+        if now is None or not self.linker.due(now):
             return None
         view = self.linker.link(now)
         self.store.save_detector_state({LINKED: encode(view.to_state())})
@@ -93,14 +89,28 @@ class Linker:
         )
         return view
 
-    def stream_time(self, wall: float) -> float:
-        """The least stream time of the partitions still moving at monotonic time `wall`."""
+    def stream_time(self, wall: float) -> float | None:
+        """The least stream time of the partitions still moving at monotonic time `wall`
+        (never before the last view's); None while waiting for a partition: one whose worker
+        has saved no position yet, or one still moving that has taken no event yet."""
+        waiting = [p for p in range(self.partitions) if p not in self._moved]
         idle = {p for p, (_, at) in self._moved.items() if wall - at >= IDLE_S}
         for p in sorted(idle - self.idle):
             log.warning("partition %d has taken no event for %.0f s: linking without it", p, IDLE_S)
         self.idle = idle
-        moving = [ts for p, ts in self.stream_ts.items() if p not in idle]
-        return min(moving) if moving else max(self.stream_ts.values())
+        moving = [p for p in self._moved if p not in idle]
+        waiting += [p for p in moving if p not in self.stream_ts]
+        if waiting:
+            if wall >= self._said_waiting + IDLE_S:
+                self._said_waiting = wall
+                log.info("linker waiting for partitions %s", sorted(waiting))
+            return None
+        clocks = [self.stream_ts[p] for p in moving] or list(self.stream_ts.values())
+        if not clocks:
+            return None  # every partition idle before any event
+        now = min(clocks) if moving else max(clocks)
+        last = self.linker.last_ts
+        return now if last is None else max(now, last)  # stream time never runs back
 
     def _positions(self, blobs: dict[str, bytes]) -> None:
         wall = time.monotonic()

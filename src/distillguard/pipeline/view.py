@@ -70,8 +70,9 @@ class DetectionView:
 
 
 def merged_campaigns(shared: list[dict[str, Any]]) -> dict[str, Any]:
-    """The workers' campaign states as one: their campaigns side by side (ids are content
-    hashes, distinct across workers), event counts added, populations merged."""
+    """The workers' campaign states as one: their campaigns side by side, event counts
+    added, populations merged. Ids are content hashes of the members: a campaign two workers
+    both hold (a linker's, adopted by each) has one id and the same members in both."""
     out: dict[str, Any] = {
         "events": sum(int(s.get("events", 0)) for s in shared),
         "next_link_ts": max(float(s.get("next_link_ts", 0.0)) for s in shared),

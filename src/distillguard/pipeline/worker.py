@@ -186,7 +186,9 @@ async def run_worker(
         gc.freeze()
         try:
             viewer = None
-            if settings.pipeline.linker and partition is not None:
+            if settings.pipeline.linker and partition is None:
+                log.warning("[pipeline] linker = true is for partitioned workers; this one links")
+            elif settings.pipeline.linker:
                 viewer = ViewPoller(store, settings.pipeline.linker_poll_s)
             events = await _loop(settings, follower, allowlist, source, stop, viewer)
         finally:

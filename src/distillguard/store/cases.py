@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, RowMapping, delete, insert, select, update
+from sqlalchemy import Engine, RowMapping, delete, insert, select, text, update
 
 from distillguard.errors import InvalidValueError, NotFoundError
 from distillguard.store.guard import guarded
@@ -61,6 +61,10 @@ class CasesMixin:
         """Open a case on `subject`, or update its open one; returns the case."""
         at = time.time() if at is None else at
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Workers of several partitions open a linked campaign's case on one subject:
+                # one at a time, so the second finds the first's case and updates it.
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": subject})
             row = (
                 conn.execute(
                     select(cases).where(
