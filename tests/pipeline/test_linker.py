@@ -97,7 +97,7 @@ def test_a_worker_takes_each_view_once_and_a_restarted_linker_goes_on(
     assert w0.view_ts == view.ts and len(w0.population) == 24
     restarted = Linker(settings, store)
     assert restarted.step() is None  # its last view is a link period from due
-    assert restarted.linker.accounts == 24
+    assert restarted.accounts == 24  # read again (kept undecoded until a linking is due)
 
 
 def test_an_unreadable_view_is_reported_not_adopted(
@@ -175,3 +175,16 @@ def test_a_state_it_cannot_read_is_reported_and_the_rest_linked(
     view = Linker(settings, store).step()
     assert view is not None and view.accounts == 24
     assert "account acct_broken: state not linked: KeyError" in caplog.text
+
+
+def test_states_are_decoded_only_when_a_linking_may_be_due(
+    settings: Settings, store: Store, make_event: Callable[..., dict[str, Any]]
+) -> None:
+    w0, w1 = _workers(make_event)
+    _save(store, w0, 0, T0 + 400)
+    linker = Linker(settings, store)
+    store.save_detector_state({shared_key(POSITION_KEY, 1): Position(last_ts=T0).to_bytes()})
+    assert linker.step() is None
+    assert linker.linker.accounts == 0  # fewer accounts than MIN_PEERS: nothing decoded
+    _save(store, w1, 1, T0 + 400)
+    assert linker.step() is not None and linker.linker.accounts == 24

@@ -50,6 +50,9 @@ class PartitionLinker:
     def accounts(self) -> int:
         return len(self._analyzer.tracks)
 
+    def __contains__(self, account: object) -> bool:
+        return account in self._analyzer.tracks
+
     @property
     def rankable(self) -> int:
         return sum(t.profile.n >= behaviour.MIN_REQUESTS for t in self._analyzer.tracks.values())

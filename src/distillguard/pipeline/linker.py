@@ -51,6 +51,7 @@ class Linker:
         self._moved: dict[int, tuple[int, float]] = {}  # per partition: offset, when it moved
         self.idle: set[int] = set()  # partitions not moving for IDLE_S (`stream_time`)
         self._said_waiting = float("-inf")
+        self._pending: dict[str, bytes] = {}  # saved states not decoded yet, the newest each
         self._after = float("-inf")
         self._resume()
 
@@ -71,15 +72,14 @@ class Linker:
         blobs, newest = self.store.load_detector_state_since(self._after - CLOCK_SLACK_S)
         self._after = max(self._after, newest)
         self._positions(blobs)
-        for account, blob in blobs.items():
-            if account.startswith("#"):
-                continue
-            try:  # one state it cannot read must not stop linking for the others
-                self.linker.update({account: decode(blob)})
-            except (ValueError, KeyError, TypeError) as err:
-                log.error("account %s: state not linked: %s: %s", account, type(err).__name__, err)
+        self._pending.update((a, b) for a, b in blobs.items() if not a.startswith("#"))
         now = self.stream_time(time.monotonic())
-        if now is None or not self.linker.due(now):
+        # States are decoded only when a linking may be due: the accounts known bound the
+        # rankable ones, so below that bound the young rule cannot fire either.
+        if now is None or not self.linker.due(now, self.accounts):
+            return None
+        self._take_pending()
+        if not self.linker.due(now):
             return None
         view = self.linker.link(now)
         self.store.save_detector_state({LINKED: encode(view.to_state())})
@@ -88,6 +88,19 @@ class Linker:
             extra={"ts": now, "accounts": view.accounts, "campaigns": len(view.campaigns)},
         )
         return view
+
+    @property
+    def accounts(self) -> int:
+        """Accounts known, decoded or not."""
+        return self.linker.accounts + sum(a not in self.linker for a in self._pending)
+
+    def _take_pending(self) -> None:
+        for account, blob in self._pending.items():
+            try:  # one state it cannot read must not stop linking for the others
+                self.linker.update({account: decode(blob)})
+            except (ValueError, KeyError, TypeError) as err:
+                log.error("account %s: state not linked: %s: %s", account, type(err).__name__, err)
+        self._pending.clear()
 
     def stream_time(self, wall: float) -> float | None:
         """The least stream time of the partitions still moving at monotonic time `wall`
