@@ -40,6 +40,14 @@ def store(settings: Settings) -> Iterator[Store]:
     s.close()
 
 
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The linker's monotonic clock, moved by the test: clock[0] += seconds."""
+    now = [1000.0]
+    monkeypatch.setattr(linker_module.time, "monotonic", lambda: now[0])
+    return now
+
+
 def _workers(make_event: Callable[..., dict[str, Any]]) -> list[Analyzer]:
     """Two partitions' analyzers over 24 accounts of 6 requests each."""
     analyzers = [Analyzer(), Analyzer()]
@@ -121,10 +129,8 @@ def test_an_idle_partition_stops_holding_the_others_back(
     settings: Settings,
     store: Store,
     make_event: Callable[..., dict[str, Any]],
-    monkeypatch: pytest.MonkeyPatch,
+    clock: list[float],
 ) -> None:
-    clock = [1000.0]
-    monkeypatch.setattr(linker_module.time, "monotonic", lambda: clock[0])
     w0, w1 = _workers(make_event)
     _save(store, w0, 0, T0 + 400)
     _save(store, w1, 1, T0 + 100)  # behind, and it stays there
@@ -147,10 +153,8 @@ def test_a_partition_without_traffic_is_waited_for_only_until_it_is_idle(
     settings: Settings,
     store: Store,
     make_event: Callable[..., dict[str, Any]],
-    monkeypatch: pytest.MonkeyPatch,
+    clock: list[float],
 ) -> None:
-    clock = [1000.0]
-    monkeypatch.setattr(linker_module.time, "monotonic", lambda: clock[0])
     for worker in _workers(make_event):  # every account in partition 0, as with few accounts
         _save(store, worker, 0, T0 + 400)
     empty = Position()  # its worker runs, but no event has come to its partition
