@@ -40,6 +40,14 @@ its partition and saves). Then it counts:
 
 Exit status 1 when anything was lost, doubled or misrouted, another 5xx was seen, a detector
 count differs from its log, or the flags differ.
+
+With `--linker` the workers run with `[pipeline] linker = true` beside a `distillguard linker`
+(killed -9 and restarted too, halfway). Each worker then ranks against the population of
+every partition and takes the linker's campaigns, so its saved state no longer matches
+`analyze` of its own log alone: the flags are held against `distillguard analyze` of both
+partitions' logs merged in time order (one analyzer over all events), which is what the
+linker stands in for; the per-partition comparison is still reported. Results go to
+RESULTS-linker.md / results-linker.json.
 """
 
 from __future__ import annotations
@@ -222,6 +230,7 @@ class Deployment:
     ports: dict[str, int]
     config: Path
     env: dict[str, str]
+    linker: bool = False
 
     def url(self, gateway: str) -> str:
         return f"http://127.0.0.1:{self.ports[gateway]}"
@@ -248,6 +257,10 @@ class Deployment:
         env = {**self.env, "DISTILLGUARD_EVENTS__DIR": str(self.work / "workers")}
         self.procs.start(f"worker{p}", argv, env)
 
+    def start_linker(self) -> None:
+        argv = [str(EXE), "linker", "--config", str(self.config)]
+        self.procs.start("linker", argv, {**self.env})
+
     def spool(self, gateway: str) -> float | None:
         """Events in the replica's journal not yet in the stream (None: no answer)."""
         try:
@@ -261,7 +274,9 @@ class Deployment:
         return None
 
 
-def deploy(procs: Procs, work: Path, db_url: str) -> tuple[Deployment, list[dict[str, Any]]]:
+def deploy(
+    procs: Procs, work: Path, db_url: str, linker: bool = False
+) -> tuple[Deployment, list[dict[str, Any]]]:
     ports = {n: free_port_of() for n in ("nats", "redis", "gwA", "gwB")}
     config = work / "dg.toml"
     config.write_text(
@@ -270,6 +285,7 @@ def deploy(procs: Procs, work: Path, db_url: str) -> tuple[Deployment, list[dict
         f'[limits]\nbackend = "redis"\nredis_url = "redis://127.0.0.1:{ports["redis"]}/0"\n'
         f'[pipeline]\ntransport = "nats"\nnats_url = "nats://127.0.0.1:{ports["nats"]}"\n'
         f"partitions = {PARTITIONS}\nstart_worker = false\ndecisions_poll_s = 1.0\n"
+        + ("linker = true\nlinker_poll_s = 1.0\n" if linker else "")
     )
     # The children read the file alone: no DISTILLGUARD_* of this shell (the database URL of
     # the environment would win over the file's).
@@ -289,7 +305,7 @@ def deploy(procs: Procs, work: Path, db_url: str) -> tuple[Deployment, list[dict
     for p in range(PARTITIONS):
         for a in [a for a in accounts if a["partition"] == p][:PROBERS_PER_PARTITION]:
             a["prober"] = True
-    return Deployment(procs, work, db_url, ports, config, env), accounts
+    return Deployment(procs, work, db_url, ports, config, env, linker), accounts
 
 
 # -- the clients
@@ -442,7 +458,8 @@ def watch(d: Deployment, until: float, tl: Timeline, seen: dict[str, Any]) -> No
 
 def chaos(d: Deployment, seconds: float, tl: Timeline, load_t: float, seen: dict[str, Any]) -> None:
     procs = d.procs
-    for fraction, what in CHAOS:
+    actions = sorted([*CHAOS, (0.5, "linker")] if d.linker else CHAOS)
+    for fraction, what in actions:
         watch(d, load_t + fraction * seconds, tl, seen)
         tl.note(f"kill -9 {what}", "kill")
         if what == "replica A":
@@ -461,6 +478,11 @@ def chaos(d: Deployment, seconds: float, tl: Timeline, load_t: float, seen: dict
             time.sleep(2.0)
             d.start_nats()
             tl.note("nats-server restarted (same store folder and port)", "restart")
+        elif what == "linker":
+            procs.kill9("linker")
+            time.sleep(1.0)
+            d.start_linker()
+            tl.note("linker restarted", "restart")
         elif what == "redis-server":
             procs.kill9("redis")
             time.sleep(2.0)
@@ -469,9 +491,11 @@ def chaos(d: Deployment, seconds: float, tl: Timeline, load_t: float, seen: dict
     watch(d, load_t + seconds, tl, seen)
 
 
-def measure(procs: Procs, work: Path, db_url: str, seconds: float, clients: int) -> dict[str, Any]:
+def measure(
+    procs: Procs, work: Path, db_url: str, seconds: float, clients: int, linker: bool = False
+) -> dict[str, Any]:
     tl = Timeline()
-    d, accounts = deploy(procs, work, db_url)
+    d, accounts = deploy(procs, work, db_url, linker)
     tl.note(f"{len(accounts)} accounts and keys created")
     d.start_nats()
     d.start_redis()
@@ -482,7 +506,11 @@ def measure(procs: Procs, work: Path, db_url: str, seconds: float, clients: int)
         d.wait_gateway(g)
     for p in range(PARTITIONS):
         d.start_worker(p)
-    tl.note("nats-server, redis-server, 2 replicas and 2 workers up")
+    if linker:
+        d.start_linker()
+    tl.note(
+        "nats-server, redis-server, 2 replicas and 2 workers up" + (", linker" if linker else "")
+    )
     traffic = Traffic({g: d.url(g) for g in ("gwA", "gwB")}, accounts, clients, tl.t0)
     load_t = tl.now()
     tl.note(f"load starts: {clients} clients", "load")
@@ -509,6 +537,8 @@ def measure(procs: Procs, work: Path, db_url: str, seconds: float, clients: int)
     stop["gateway_exit"] = {g: procs.stop(g, timeout=120) for g in ("gwA", "gwB")}
     stop["gateways_stop_s"] = round(time.monotonic() - began, 2)
     tl.note(f"replicas stopped (SIGTERM): exit {stop['gateway_exit']}")
+    if linker:
+        stop["linker_exit"] = procs.stop("linker", timeout=60)
     began = time.monotonic()
     stop["worker_exit"] = {f"worker{p}": procs.stop(f"worker{p}", 600) for p in range(PARTITIONS)}
     stop["workers_stop_s"] = round(time.monotonic() - began, 2)
@@ -522,6 +552,7 @@ def measure(procs: Procs, work: Path, db_url: str, seconds: float, clients: int)
             ("gwB", "Application shutdown complete"),
             ("worker0", '"worker stopped"'),
             ("worker1", '"worker stopped"'),
+            *((("linker", '"linker stopped"'),) if linker else ()),
         )
     }
     result = count(d, accounts, traffic.tally, tl, load_t, load_end)
@@ -616,6 +647,42 @@ def compare_partition(
     }
 
 
+def compare_all(d: Deployment, states: dict[str, Any]) -> dict[str, Any]:
+    """`--linker`: one `analyze` over both partitions' logs merged in time order, against the
+    flags of every account the workers saved."""
+    from distillguard.events import parse_ts
+
+    merged = d.work / "all"
+    merged.mkdir()
+    lines = []
+    for p in range(PARTITIONS):
+        for path in sorted((d.work / "workers" / f"p{p}").glob("events-*.jsonl")):
+            for line in path.read_bytes().splitlines():
+                lines.append((parse_ts(orjson.loads(line)["ts"]), p, line))
+    lines.sort(key=lambda x: (x[0], x[1]))
+    (merged / "events.jsonl").write_bytes(b"".join(line + b"\n" for _, _, line in lines))
+    rows, campaigns = analyze(merged, d.work / "analyze_all", d.env)
+    cfg = analyzer_config()
+    mine = {a: s for a, s in states.items() if not a.startswith("#")}
+    worker_flagged = {a for a, s in mine.items() if s["over"] >= cfg.flag_after}
+    analyze_flagged = {a for a, r in rows.items() if r["flagged"]}
+    view = states.get("#linked", {})
+    linked = sorted(sorted(c["members"]) for c in view.get("campaigns", {}).values())
+    return {
+        "events": len(lines),
+        "flagged_workers": sorted(worker_flagged),
+        "flagged_analyze": sorted(analyze_flagged),
+        "flags_identical": worker_flagged == analyze_flagged,
+        "campaigns_analyze": len(campaigns),
+        "campaigns_linker": len(view.get("campaigns", {})),
+        # The linker's last view against analyze's campaigns at the end of the log: alike
+        # when the last linking came after the last event that changed a campaign.
+        "campaign_members_identical": linked == sorted(campaigns.values()),
+        "linker_view_ts": view.get("ts"),
+        "linker_view_accounts": view.get("accounts"),
+    }
+
+
 def percentiles(samples: list[float]) -> dict[str, Any]:
     if not samples:
         return {"n": 0, "p50": None, "p99": None}
@@ -684,6 +751,7 @@ def count(
         part["probers"] = probers
         part["flagged_are_the_probers"] = part["flagged_worker"] == probers
         parts[str(p)] = part
+    everything = compare_all(d, states) if d.linker else None
     lost = [x for x in tally.answered if x not in ok]
     doubled = {x: n for x, n in by_prompt.items() if n > 1}
     five = {c: n for c, n in tally.statuses.items() if c >= 500}
@@ -709,6 +777,7 @@ def count(
         "client_errors_after_kill": near_action(tally.error_times, tl.actions),
         "client_error_times": [[round(t, 2), k] for t, k in tally.error_times[:100]],
         "partitions": parts,
+        "all_partitions": everything,
         "latency_ms": latency(tally, tl.actions, load_t),
         "timeline": tl.lines,
         "actions": tl.actions,
@@ -723,7 +792,12 @@ def passed(r: dict[str, Any]) -> bool:
         and r["misrouted"] == 0
         and r["other_5xx"] == 0
         and r["answered_200"] > 0
-        and all(p["counts_identical"] and p["flags_identical"] for p in parts)
+        and all(p["counts_identical"] for p in parts)
+        and (
+            r["all_partitions"]["flags_identical"]
+            if r.get("linker")
+            else all(p["flags_identical"] for p in parts)
+        )
     )
 
 
@@ -770,6 +844,7 @@ def write_md(path: Path, r: dict[str, Any]) -> None:
             )
     c = r["code"]
     cfg = analyzer_config()
+    linker_section, linking_note = _linker_text(r, yes)
     if c["snapshot"]:
         code = f"`src/` of commit `{c['commit'][:12]}` (`--snapshot`: `git archive`, PYTHONPATH)"
         if c["tree_src_uncommitted_changes"]:
@@ -841,7 +916,7 @@ first flag index and campaign.{" Differences: " + json.dumps(diffs[:5]) if diffs
 The accounts flagged are the logit-bias sweepers, and only they: \
 {", ".join(f"partition {p}: {yes(v['flagged_are_the_probers'])}" for p, v in parts.items())}.
 
-## Latency of answered requests (client side, ms)
+{linker_section}## Latency of answered requests (client side, ms)
 
 | window | requests | p50 | p99 |
 |---|---|---|---|
@@ -869,12 +944,45 @@ The accounts flagged are the logit-bias sweepers, and only they: \
   is not exercised here. Replica B, worker 0 and PostgreSQL are never killed.
 - The traffic is synthetic: unique prompts of a few words, a fixed request shape, and
   {sum(r["probers"].values())} accounts sweeping logit biases. Flags of behaviour, and
-  campaigns, come from this traffic only; linking across partitions is not built (each worker
-  links its own accounts).
+  campaigns, come from this traffic only. {linking_note}
 - The decisions table (worker to gateways) is exercised but not checked here
   (tests/pipeline/test_worker.py checks a decision reaching a gateway).
 """
     path.write_text(text)
+
+
+def _linker_text(r: dict[str, Any], yes: Any) -> tuple[str, str]:
+    """(the section on the linker's run, the note on linking) of the report."""
+    if not r.get("linker"):
+        return "", "Each worker links its own accounts (`--linker` runs the linker)."
+    a = r["all_partitions"]
+    header = (
+        "| events (both logs) | flagged by the workers | flagged by analyze of all | identical "
+        "| campaigns (linker's last view / analyze) | same members | accounts in the view |"
+    )
+    row = (
+        f"| {a['events']:,} | {len(a['flagged_workers'])} | {len(a['flagged_analyze'])} "
+        f"| {yes(a['flags_identical'])} | {a['campaigns_linker']} / {a['campaigns_analyze']} "
+        f"| {yes(a['campaign_members_identical'])} | {a['linker_view_accounts']} |"
+    )
+    section = f"""## With the linker: the workers' flags against one `analyze` of both logs merged
+
+The workers ran with `[pipeline] linker = true` beside `distillguard linker` (killed -9 and
+restarted halfway). Each ranks against every partition's population and takes the
+linker's campaigns, so the per-partition table above may differ in scores; what the linker
+stands in for is one analyzer over all events.
+
+{header}
+|---|---|---|---|---|---|---|
+{row}
+
+"""
+    note = (
+        "The load holds no campaign across partitions for the linker to find "
+        "(tests/pipeline/test_linker_workers.py links one); this run shows the linker "
+        "running, killed and restarted beside the workers without changing what is flagged."
+    )
+    return section, note
 
 
 def _shown_path(path: Path) -> str:
@@ -939,6 +1047,7 @@ def main() -> None:
     ap.add_argument("--smoke", action="store_true", help="~25 s of load, 8 clients")
     ap.add_argument("--out", type=Path, default=HERE)
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, events)")
+    ap.add_argument("--linker", action="store_true", help="workers follow a `distillguard linker`")
     ap.add_argument(
         "--snapshot", action="store_true", help="run on `git archive HEAD src`, not this tree"
     )
@@ -956,7 +1065,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="dg-pipeline-"))
     try:
         with fresh_database() as db_url, Procs(work) as procs:
-            r = measure(procs, work, db_url, args.seconds, args.clients)
+            r = measure(procs, work, db_url, args.seconds, args.clients, args.linker)
     finally:
         if SNAPSHOT in os.environ:
             shutil.rmtree(os.environ[SNAPSHOT].split(" ", 1)[1], ignore_errors=True)
@@ -975,12 +1084,14 @@ def main() -> None:
         loadavg={"before": load_before, "after": os.getloadavg()},
         wall_s=round(time.monotonic() - started, 1),
     )
+    r["linker"] = args.linker
     r["passed"] = passed(r)
     print(json.dumps({k: v for k, v in r.items() if k != "timeline"}, indent=2))
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(r, indent=2) + "\n")
+    suffix = "-linker" if args.linker else ""
+    (args.out / f"results{suffix}.json").write_text(json.dumps(r, indent=2) + "\n")
     if not args.smoke:
-        write_md(args.out / "RESULTS.md", r)
+        write_md(args.out / f"RESULTS{suffix}.md", r)
     sys.exit(0 if r["passed"] else 1)
 
 
