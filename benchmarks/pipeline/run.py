@@ -976,6 +976,12 @@ stands in for is one analyzer over all events.
 |---|---|---|---|---|---|---|
 {row}
 
+The linker links from the states the workers save each second, so a linking of the young
+population (its rankable accounts doubled) comes at another moment than analyze's, on
+states a second or so apart; until the next linking its campaigns can differ from
+analyze's. With a link period of 3,600 s there is no later linking in a run of
+{r["seconds"]:g} s. The flags do not depend on it here.
+
 """
     note = (
         "The load holds no campaign across partitions for the linker to find "
