@@ -168,3 +168,18 @@ def test_a_view_two_link_periods_behind_the_analyzer_is_not_adopted(make_event) 
     assert an.view_ts is None and an.campaign_members == own
     an.adopt(linker.link(events[-1].ts - CONFIG.link_every_s))  # within two periods: taken
     assert an.view_ts == events[-1].ts - CONFIG.link_every_s
+
+
+def test_a_restarted_linker_keeps_its_campaigns_ages(make_event) -> None:
+    states = run(_traffic(make_event), CONFIG).take_changes()
+    first = PartitionLinker(CONFIG)
+    first.update(states)
+    view = first.link(T0 + 1e5)
+    again = PartitionLinker(CONFIG)  # a new process: the states again, and the saved view
+    again.update(states)
+    again.resume(view)
+    assert not again.due(T0 + 1e5 + 10)  # a link period from its last view, not from now
+    later = again.link(T0 + 2e5)
+    shared = set(view.campaigns) & set(later.campaigns)
+    assert shared
+    assert all(later.campaigns[c].first_ts == view.campaigns[c].first_ts for c in shared)

@@ -48,7 +48,7 @@ from distillguard.detect.linking import (
     placements,
 )
 from distillguard.detect.popularity import PromptOwners
-from distillguard.detect.population import MIN_PEERS, Population
+from distillguard.detect.population import Population, refresh_due
 from distillguard.detect.profile import AccountProfile, default_detectors
 from distillguard.detect.scoring import (
     DEFAULT_THRESHOLD,
@@ -201,8 +201,7 @@ class Analyzer:
             self.next_link_ts = ts + self.config.link_every_s
         if self.view_ts is not None and ts < self.view_ts + 2 * self.config.link_every_s:
             return  # a linker's view of every partition stands (see `adopt`)
-        young = self.rankable >= MIN_PEERS and self.rankable >= 2 * self.built_with
-        if ts >= self.next_link_ts or young:
+        if refresh_due(ts, self.next_link_ts, self.rankable, self.built_with):
             self.refresh(ts)
             self.next_link_ts = ts + self.config.link_every_s
 
@@ -281,6 +280,7 @@ class Analyzer:
             track.campaign = view.campaign_of(account)
             track.linked_runs = view.linked_runs.get(account, 1) if track.campaign else 0
         self._changed.update(previous)
+        self._changed.update(a for c in mine.values() for a in c.members if a in self.tracks)
         self._rescore()
 
     def relink(self, now: float) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from distillguard.detect import behaviour
 from distillguard.detect.engine import Analyzer, AnalyzerConfig
 from distillguard.detect.linked import LinkedCampaign, LinkedView
-from distillguard.detect.population import MIN_PEERS
+from distillguard.detect.population import refresh_due
 from distillguard.detect.tracks import load_track
 
 
@@ -65,9 +65,15 @@ class PartitionLinker:
         if self.first_ts is None:
             self.first_ts = now
         rankable = self.rankable if rankable is None else rankable
-        young = rankable >= MIN_PEERS and rankable >= 2 * self.built_with
         since = self.first_ts if self.last_ts is None else self.last_ts
-        return young or now >= since + self.config.link_every_s
+        return refresh_due(now, since + self.config.link_every_s, rankable, self.built_with)
+
+    def resume(self, view: LinkedView) -> None:
+        """Go on from a view saved before a restart: its time, its population's size and
+        when each of its campaigns was first linked (so a campaign keeps its age)."""
+        self.last_ts = view.ts
+        self.built_with = len(view.population)  # as `Analyzer.restore` counts it
+        self._analyzer.campaign_first_ts = {c: v.first_ts for c, v in view.campaigns.items()}
 
     def link(self, now: float) -> LinkedView:
         """Build the population and link campaigns over every account known now."""

@@ -118,6 +118,14 @@ class Population:
         return cls(state["samples"])
 
 
+def refresh_due(now: float, due_ts: float, rankable: int, built_with: int) -> bool:
+    """When the population is rebuilt and campaigns are linked again: at `due_ts` (a link
+    period after the last time), or sooner while the population is young (its rankable
+    accounts have doubled since it was last built)."""
+    young = rankable >= MIN_PEERS and rankable >= 2 * built_with
+    return young or now >= due_ts
+
+
 def _percentiles(columns: list[list[float]], values: Sequence[float]) -> tuple[float, ...]:
     """Per statistic (below + half the ties) / n: `below` the peers under v - tol, ties
     those within tol of v. One comprehension, as ranking runs on every scoring."""

@@ -64,8 +64,7 @@ class Linker:
         except ValueError as err:
             log.error("the last linked view is unreadable, linking afresh: %s", err)
             return
-        self.linker.last_ts = view.ts
-        self.linker.built_with = len(view.population)  # as `Analyzer.restore` counts it
+        self.linker.resume(view)
 
     def step(self) -> LinkedView | None:
         """Read what the workers saved since the last step; link and save a view when due."""
