@@ -154,9 +154,9 @@ def pair_links(
 ) -> tuple[PairLink, ...]:
     """Which of a campaign's `drawn` members are linked to which, and by what: shared
     fingerprints, behaviour, and (`walk_link` given: a walk network) walking alike."""
-    links = shared_links(dict(kept), drawn, link)
+    links = shared_links(kept, drawn, link)
     near = {a: usages[a] for a in drawn if a in usages}
-    pairs = behaviour_pairs(near, population, behaviour_link, dict(placed))
+    pairs = behaviour_pairs(near, population, behaviour_link, placed)
     links.extend(PairLink(a, b, "behaviour") for a, b in pairs)
     if walk_link is not None:
         links.extend(PairLink(a, b, "walk") for a, b in walk_pairs(near, walk_link))

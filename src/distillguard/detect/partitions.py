@@ -8,7 +8,7 @@
 The linker keeps one track per account of every partition, as the workers last saved it,
 and does what a single analyzer's refresh does over all of them: it builds the population
 and links campaigns. Linking is the part of detection that does not partition, so its
-memory is every account's usage and fingerprint state in one process. It says each
+memory is every account's track, as its worker saved it, in one process. It says each
 account's campaign and how many linkings in a row found it in one; the workers' own
 counts are not read back.
 """

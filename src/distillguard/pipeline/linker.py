@@ -53,6 +53,7 @@ class Linker:
         self._said_waiting = float("-inf")
         self._pending: dict[str, bytes] = {}  # saved states not decoded yet, the newest each
         self._after = float("-inf")
+        self._position_keys = [shared_key(POSITION_KEY, p) for p in range(self.partitions)]
         self._resume()
 
     def _resume(self) -> None:
@@ -70,8 +71,8 @@ class Linker:
         """Read what the workers saved since the last step; link and save a view when due."""
         blobs, newest = self.store.load_detector_state_since(self._after - CLOCK_SLACK_S)
         self._after = max(self._after, newest)
-        self._positions(blobs)
-        self._pending.update((a, b) for a, b in blobs.items() if not a.startswith("#"))
+        self._positions(self.store.load_detector_state_keys(self._position_keys))
+        self._pending.update(blobs)
         now = self.stream_time(time.monotonic())
         # States are decoded only when a linking may be due: the accounts known bound the
         # rankable ones, so below that bound the young rule cannot fire either.

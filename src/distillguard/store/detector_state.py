@@ -44,10 +44,13 @@ def load(engine: Engine) -> dict[str, bytes]:
 
 
 def load_since(engine: Engine, after: float) -> tuple[dict[str, bytes], float]:
-    """The states saved after `after` (a `time.time()` of the savers' clocks), and the newest
-    save time among them (`after` when there is none)."""
+    """The accounts' states saved after `after` (a `time.time()` of the savers' clocks), and
+    the newest save time among them (`after` when there is none). Shared keys ("#...": a
+    worker's campaigns, levels, position) are left out: they are rewritten at every save."""
     c = detector_state.c
-    query = select(c.account, c.state, c.updated_at).where(c.updated_at > after)
+    query = select(c.account, c.state, c.updated_at).where(
+        c.updated_at > after, ~c.account.startswith("#", autoescape=True)
+    )
     with engine.connect() as conn:
         out, newest = {}, after
         for account, state, updated in conn.execute(query):

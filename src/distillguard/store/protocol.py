@@ -65,7 +65,8 @@ class Store(Protocol):
     def load_detector_state(self) -> dict[str, bytes]: ...
 
     def load_detector_state_since(self, after: float) -> tuple[dict[str, bytes], float]:
-        """The blobs saved after `after` (savers' `time.time()`), and the newest save time."""
+        """The accounts' blobs saved after `after` (savers' `time.time()`), shared "#..." keys
+        left out, and the newest save time."""
 
     def load_detector_state_keys(self, keys: Sequence[str]) -> dict[str, bytes]: ...
 
