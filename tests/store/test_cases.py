@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from distillguard.errors import InvalidValueError, NotFoundError
-from distillguard.store import AccountStatus, CaseStatus, Store
+from distillguard.store import AccountStatus, CaseOpening, CaseStatus, Store
 
 
 def _open(store: Store, subject: str, members: list[str], risk: float, **evidence: object):
@@ -116,3 +116,32 @@ def test_workers_opening_one_campaign_at_once_make_one_case(postgres_url: str) -
     finally:
         for s in stores:
             s.close()
+
+
+def test_a_batch_of_openings_is_taken_in_order_in_one_transaction(store: Store) -> None:
+    """The policy's keeper writes its openings a batch at a time: a subject escalated twice
+    in one batch has one case, updated by the second; each opening is audited in order."""
+    a, b = (store.create_account(n, tier="free").id for n in ("a", "b"))
+    ev = {"reasons": ["walks instruction-style prompts without repeats"], "points": [[1.0, 0.6]]}
+    ids = store.open_cases(
+        [
+            CaseOpening("account", a, (a,), "throttle", 0.6, ev, 10.0),
+            CaseOpening("account", b, (b,), "restrict", 0.8, ev, 11.0),
+            CaseOpening("account", a, (a,), "restrict", 0.9, {"points": [[2.0, 0.9]]}, 12.0),
+        ]
+    )
+    assert ids[0] == ids[2] != ids[1]
+    case = store.get_case(ids[0])
+    assert (case.level, case.risk, case.updated_at) == ("restrict", 0.9, 12.0)
+    assert case.evidence["points"] == [[1.0, 0.6], [2.0, 0.9]]
+    assert [e.action for e in store.audit_log(subject=a)] == ["case_opened", "case_updated"]
+    assert store.open_cases([]) == []
+
+
+def test_a_failed_batch_opens_none_of_its_cases(store: Store) -> None:
+    a = store.create_account("a", tier="free").id
+    bad = CaseOpening("account", a, (a,), "restrict", 0.9, {"reasons": [object()]}, 1.0)
+    good = CaseOpening("account", a, (a,), "restrict", 0.9, {}, 1.0)
+    with pytest.raises(TypeError):  # not JSON: the whole transaction is rolled back
+        store.open_cases([good, bad])
+    assert [c for c in store.list_cases() if c.subject == a] == []

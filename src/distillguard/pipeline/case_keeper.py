@@ -23,7 +23,7 @@ from distillguard.detect.engine import Analyzer, Score
 from distillguard.errors import StoreError
 from distillguard.events import Event
 from distillguard.policy import AccountAttributes, Enforcer, Transition
-from distillguard.store import AuditEntry, Store
+from distillguard.store import AuditEntry, CaseOpening, Store
 from distillguard.store.detector_state import encode
 
 log = logging.getLogger("distillguard.gateway.policy")
@@ -53,6 +53,7 @@ class CaseKeeper:
         self._trails: OrderedDict[str, tuple[deque[list[float]], deque[str]]] = OrderedDict()
         self._audit: list[AuditEntry] = []  # moves not written yet
         self._decisions: dict[str, bytes] = {}
+        self._cases: list[CaseOpening] = []  # opened or updated at the next flush
 
     def introduce(self, account: str, *, now: float, tier: str, attrs: AccountAttributes) -> None:
         """An account's level from its attributes alone (the hot path calls this for an
@@ -123,27 +124,36 @@ class CaseKeeper:
                 "shadow": t.shadow,
             },
         )
-        # Moves are written a batch at a time (`flush`): a commit each would cost more than
-        # detecting the events between them.
+        # Moves and cases are written a batch at a time (`flush`): a commit each would cost
+        # more than detecting the events between them.
         self._audit.append(entry)
         if self.publish:
             self._decisions[t.account] = self._decision_blob(t, attrs)
-        if t.case:  # rare: the move is written first, so the audit log reads in order
-            self._write_audit()  # (its decision goes with the next flush, with the others)
-            try:
-                self._open_cases(t, ts, reasons, analyzer)
-            except StoreError as err:  # detection goes on; the next transition tries again
-                log.error("case of %s not opened: %s", t.account, err)
+        if t.case:  # written after the moves of its flush, so the audit log reads in order
+            self._cases.extend(self._openings(t, ts, reasons, analyzer))
 
     def flush(self) -> None:
-        """Write the moves since the last flush: the audit log, then the decisions."""
-        if self._write_audit() and self._decisions:
-            try:
-                self._store.publish_decisions(self._decisions)
-            except StoreError as err:  # kept, and tried again at the next flush
-                log.error("%d policy decisions not published yet: %s", len(self._decisions), err)
-                return
-            self._decisions = {}
+        """Write what moved since the last flush: the audit log, the cases, the decisions.
+        What fails is kept, in order, and tried again at the next flush."""
+        if not self._write_audit() or not self._write_cases() or not self._decisions:
+            return
+        try:
+            self._store.publish_decisions(self._decisions)
+        except StoreError as err:
+            log.error("%d policy decisions not published yet: %s", len(self._decisions), err)
+            return
+        self._decisions = {}
+
+    def _write_cases(self) -> bool:
+        if not self._cases:
+            return True
+        try:
+            self._store.open_cases(self._cases)
+        except StoreError as err:  # detection goes on; the next flush tries again
+            log.error("%d cases not opened yet: %s", len(self._cases), err)
+            return False
+        self._cases = []
+        return True
 
     def _write_audit(self) -> bool:
         """Write the audit entries of the moves since the last flush; False if that failed
@@ -170,31 +180,22 @@ class CaseKeeper:
             }
         )
 
-    def _open_cases(self, t: Transition, ts: float, reasons: list[str], analyzer: Analyzer) -> None:
+    def _openings(
+        self, t: Transition, ts: float, reasons: list[str], analyzer: Analyzer
+    ) -> list[CaseOpening]:
+        """The account's case, and its campaign's if it is linked into one."""
         points, samples = self._trails.get(t.account, ((), ()))
         evidence = {"reasons": reasons, "points": list(points), "samples": list(samples)}
-        self._store.open_case(
-            "account",
-            t.account,
-            members=[t.account],
-            level=t.to_level,
-            risk=t.risk,
-            evidence=evidence,
-            at=ts,
-        )
+        out = [CaseOpening("account", t.account, (t.account,), t.to_level, t.risk, evidence, ts)]
         track = analyzer.tracks.get(t.account)
         cid = track.campaign if track is not None else None
         if cid is not None and t.campaign_risk is not None:
-            members = analyzer.campaign_members.get(cid, [t.account])
-            self._store.open_case(
-                "campaign",
-                cid,
-                members=members,
-                level=t.to_level,
-                risk=t.campaign_risk,
-                evidence={"reasons": reasons, "points": [[ts, t.campaign_risk]]},
-                at=ts,
+            members = tuple(analyzer.campaign_members.get(cid, [t.account]))
+            campaign = {"reasons": reasons, "points": [[ts, t.campaign_risk]]}
+            out.append(
+                CaseOpening("campaign", cid, members, t.to_level, t.campaign_risk, campaign, ts)
             )
+        return out
 
     # -- across restarts
     def saved(self) -> dict[str, Any]:

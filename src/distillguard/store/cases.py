@@ -25,6 +25,7 @@ from distillguard.store.records import (
     AuditEntry,
     Case,
     CaseNote,
+    CaseOpening,
     CaseStatus,
 )
 from distillguard.store.tables import accounts, audit_log, case_notes, cases, review_labels
@@ -45,7 +46,6 @@ class CasesMixin:
     engine: Engine
 
     # -- cases
-    @guarded
     def open_case(
         self,
         kind: str,
@@ -60,57 +60,23 @@ class CasesMixin:
     ) -> Case:
         """Open a case on `subject`, or update its open one; returns the case."""
         at = time.time() if at is None else at
+        opening = CaseOpening(kind, subject, tuple(members), level, risk, evidence, at, actor)
+        return self.get_case(self.open_cases([opening])[0])
+
+    @guarded
+    def open_cases(self, openings: Sequence[CaseOpening]) -> list[str]:
+        """`open_case` for each, in order, in one transaction (the policy's keeper writes a
+        batch at a time); the case ids."""
+        if not openings:
+            return []
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # Workers of several partitions open a linked campaign's case on one subject:
-                # one at a time, so the second finds the first's case and updates it.
-                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": subject})
-            row = (
-                conn.execute(
-                    select(cases).where(
-                        cases.c.subject == subject, cases.c.status == CaseStatus.OPEN.value
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                case_id = new_case_id()
-                conn.execute(
-                    insert(cases).values(
-                        id=case_id,
-                        kind=kind,
-                        subject=subject,
-                        status=CaseStatus.OPEN.value,
-                        opened_at=at,
-                        updated_at=at,
-                        level=level,
-                        risk=risk,
-                        members=orjson.dumps(sorted(set(members))).decode(),
-                        evidence=orjson.dumps(_merged({}, evidence)).decode(),
-                    )
-                )
-                note, action = f"opened at level {level}, risk {risk:.2f}", "case_opened"
-            else:
-                case_id = row["id"]
-                old = orjson.loads(row["evidence"])
-                joined = sorted(set(orjson.loads(row["members"])) | set(members))
-                conn.execute(
-                    update(cases)
-                    .where(cases.c.id == case_id)
-                    .values(
-                        updated_at=at,
-                        level=level,
-                        risk=max(risk, row["risk"]),
-                        members=orjson.dumps(joined).decode(),
-                        evidence=orjson.dumps(_merged(old, evidence)).decode(),
-                    )
-                )
-                note, action = f"now at level {level}, risk {risk:.2f}", "case_updated"
-            _note(conn, case_id, at, actor, "update", note)
-            reasons = "; ".join(evidence.get("reasons", [])[:3])
-            _audit(conn, AuditEntry(at, actor, action, subject, reasons, {"case": case_id}))
-        return self.get_case(case_id)
+                # one at a time, so the second finds the first's case and updates it. Taken
+                # in one order, so two workers' batches never wait on each other in a cycle.
+                for subject in sorted({o.subject for o in openings}):
+                    conn.execute(_LOCK, {"s": subject})
+            return [_open(conn, o) for o in openings]
 
     @guarded
     def get_case(self, case_id: str) -> Case:
@@ -343,8 +309,56 @@ def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _open(conn: Any, o: CaseOpening) -> str:
+    """Open a case on `o.subject`, or update its open one, in `conn`'s transaction."""
+    row = (
+        conn.execute(select(cases).where(cases.c.subject == o.subject, cases.c.status == _OPEN))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        case_id = new_case_id()
+        conn.execute(
+            insert(cases).values(
+                id=case_id,
+                kind=o.kind,
+                subject=o.subject,
+                status=_OPEN,
+                opened_at=o.at,
+                updated_at=o.at,
+                level=o.level,
+                risk=o.risk,
+                members=orjson.dumps(sorted(set(o.members))).decode(),
+                evidence=orjson.dumps(_merged({}, o.evidence)).decode(),
+            )
+        )
+        note, action = f"opened at level {o.level}, risk {o.risk:.2f}", "case_opened"
+    else:
+        case_id = row["id"]
+        old = orjson.loads(row["evidence"])
+        joined = sorted(set(orjson.loads(row["members"])) | set(o.members))
+        conn.execute(
+            update(cases)
+            .where(cases.c.id == case_id)
+            .values(
+                updated_at=o.at,
+                level=o.level,
+                risk=max(o.risk, row["risk"]),
+                members=orjson.dumps(joined).decode(),
+                evidence=orjson.dumps(_merged(old, o.evidence)).decode(),
+            )
+        )
+        note, action = f"now at level {o.level}, risk {o.risk:.2f}", "case_updated"
+    _note(conn, case_id, o.at, o.actor, "update", note)
+    reasons = "; ".join(o.evidence.get("reasons", [])[:3])
+    _audit(conn, AuditEntry(o.at, o.actor, action, o.subject, reasons, {"case": case_id}))
+    return str(case_id)
+
+
 # Built once: a statement built per row costs SQLAlchemy more than the row costs SQLite.
 _NOTE, _AUDIT = insert(case_notes), insert(audit_log)
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:s))")
+_OPEN = CaseStatus.OPEN.value
 
 
 def _note(conn: Any, case_id: str, at: float, author: str, kind: str, text: str) -> None:

@@ -12,6 +12,7 @@ from distillguard.store.records import (
     ApiKey,
     AuditEntry,
     Case,
+    CaseOpening,
     IssuedKey,
     Principal,
     Tier,
@@ -89,6 +90,8 @@ class Store(Protocol):
         actor: str = "system:policy",
         at: float | None = None,
     ) -> Case: ...
+
+    def open_cases(self, openings: Sequence[CaseOpening]) -> list[str]: ...
 
     def get_case(self, case_id: str) -> Case: ...
 

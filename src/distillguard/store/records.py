@@ -160,6 +160,20 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseOpening:
+    """An escalation to the review level: open a case on `subject`, or update its open one."""
+
+    kind: str  # "account" or "campaign"
+    subject: str
+    members: tuple[str, ...]
+    level: str
+    risk: float
+    evidence: dict[str, Any]
+    at: float
+    actor: str = "system:policy"
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One enforcement action or review decision: who, when, what, to whom, and why."""
 
