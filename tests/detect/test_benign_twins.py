@@ -103,3 +103,30 @@ def test_scripted_follow_ups_do_not_pass_for_a_conversation(make_event) -> None:
     by = {a.account: a for a in run(events).results()[0]}
     assert by["faker"].flagged, by["faker"].reasons
     assert not by["tutor"].flagged
+
+
+def test_a_little_cover_traffic_does_not_hide_a_harvest(make_event) -> None:
+    """A harvest that re-sends one prompt in eight and dresses one in ten as a follow-up:
+    the purpose shares move by a few points, not from the top of the peers to the bottom.
+    Its twin, an evaluation that re-runs every question, stays clean."""
+    from distillguard.events import parse_event
+
+    covered = []
+    for i, ev in enumerate(harvest(make_event, "covered", 300, 100, seed=3)):
+        raw = dict(ev.raw)
+        raw["request"] = dict(raw["request"])
+        if i % 8 == 7:  # an earlier prompt again, as it was sent
+            raw["request"]["messages"] = covered[i - 5].raw["request"]["messages"]
+        elif i % 10 == 9:
+            first = raw["request"]["messages"][-1]
+            raw["request"]["messages"] = [
+                {"role": "user", "content": f"earlier question {i}"},
+                {"role": "assistant", "content": "an answer"},
+                first,
+            ]
+        covered.append(parse_event(raw))
+    events = population(make_event) + covered + evaluation(make_event, "evals", 300, 100, seed=4)
+    by = {a.account: a for a in run(events).results()[0]}
+    assert by["covered"].flagged, by["covered"].reasons
+    assert not by["evals"].flagged
+    assert any("re-sends earlier prompts" in r for r in by["evals"].reasons), by["evals"].reasons

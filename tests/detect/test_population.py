@@ -36,6 +36,25 @@ def test_values_within_the_tolerance_tie() -> None:
     assert ranks.percentiles[new] == pytest.approx((10 + 15) / 40)
 
 
+def test_purpose_shares_a_few_points_apart_tie() -> None:
+    """88% new prompts against peers at 100% is a harvest with some cover, not another
+    purpose: it ties with them. An evaluation's 50% is still ranked below them all."""
+    new = behaviour.NAMES.index("new")
+    single = behaviour.NAMES.index("single")
+    table = {f"a{i}": ("plain", tuple([1.0] * WIDTH)) for i in range(30)}
+    table |= {f"b{i}": ("plain", tuple([0.2] * WIDTH)) for i in range(10)}
+    pop = Population.build(table)
+    covered = pop.rank("plain", tuple([0.88] * WIDTH))
+    top = pop.rank("plain", tuple([1.0] * WIDTH))
+    evaluation = pop.rank("plain", tuple([0.5] * WIDTH))
+    assert covered is not None and top is not None and evaluation is not None
+    for i in (new, single):
+        assert covered.percentiles[i] == top.percentiles[i] == pytest.approx((10 + 15) / 40)
+        assert evaluation.percentiles[i] == pytest.approx(10 / 40)
+    length = behaviour.NAMES.index("length")  # value statistics keep their finer tolerance
+    assert covered.percentiles[length] == pytest.approx(10 / 40)
+
+
 def test_cold_start_and_small_segments() -> None:
     assert Population.build(rows(MIN_PEERS - 1)).rank("plain", (0.0,) * WIDTH) is None
     mixed = Population.build(rows(30) | rows(5, "tools", start=100))

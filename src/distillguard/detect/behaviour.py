@@ -20,6 +20,14 @@ from distillguard.detect.detectors.usage import UsageDetector
 
 # Below this many requests an account says too little to be ranked among its peers.
 MIN_REQUESTS = 5
+# The purpose shares (new prompts, single-shot prompts) rank as ties within 15 points.
+# Most accounts sit near 100% on both, so at a finer tolerance one re-send or follow-up in
+# eight took an account from the top of its peers to the bottom decile: cover traffic that
+# cheap hid a harvest (and a few users' follow-ups hid a low-and-slow member), while what
+# clears a product is a different purpose, many points away (an evaluation re-runs half
+# its prompts, a tutoring app follows up on most). Families benchmark, mean over families:
+# benign FPR at threshold 2.1% -> 1.0%, TPR 76% -> 80%, leave-one-family-out AUROC equal.
+PURPOSE_TOLERANCE = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +83,7 @@ STATISTICS: tuple[Statistic, ...] = (
         "new",
         0.0,
         _new,
-        0.02,
+        PURPOSE_TOLERANCE,
         lambda u, m: (
             f"walks prompts without repeats: {u.new:,} distinct of {u.asked():,} prompts asked "
             f"(peers' median {_p(m)})"
@@ -90,7 +98,7 @@ STATISTICS: tuple[Statistic, ...] = (
         "single",
         0.0,
         _single,
-        0.02,
+        PURPOSE_TOLERANCE,
         lambda u, m: (
             f"single-shot prompts nobody follows up: {_p(_single(u))} of "
             f"{'prompts asked (tool results left out)' if u.toolloop else 'requests'} "
