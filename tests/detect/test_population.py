@@ -80,3 +80,14 @@ def test_merge_pools_samples_and_state_round_trips() -> None:
     assert again.rank("plain", (7.0,) * WIDTH) == merged.rank("plain", (7.0,) * WIDTH)
     # A state saved under other statistics is dropped, not misread.
     assert len(Population.from_state({**state, "names": ["other"]})) == 0
+
+
+def test_the_mean_rank_baseline_keeps_its_own_ties() -> None:
+    """The baseline ranks as it was first measured: 88% against 100% is no tie for it."""
+    new = behaviour.NAMES.index("new")
+    table = {f"a{i}": ("plain", tuple([1.0] * WIDTH)) for i in range(30)}
+    table |= {f"b{i}": ("plain", tuple([0.2] * WIDTH)) for i in range(10)}
+    ranks = Population.build(table).rank(
+        "plain", tuple([0.88] * WIDTH), behaviour.BASELINE_TOLERANCES
+    )
+    assert ranks is not None and ranks.percentiles[new] == pytest.approx(10 / 40)

@@ -77,13 +77,17 @@ class Population:
     def __len__(self) -> int:
         return len(self.samples.get(ALL, {}))
 
-    def rank(self, segment: str, values: Sequence[float]) -> Ranks | None:
-        """Mid-rank percentile of each value among the segment's peers (all, if too few)."""
+    def rank(
+        self, segment: str, values: Sequence[float], tolerances: Sequence[float] = TOLERANCES
+    ) -> Ranks | None:
+        """Mid-rank percentile of each value among the segment's peers (all, if too few);
+        values within their statistic's tolerance of each other tie."""
         found = self._table(segment)
         if found is None:
             return None
         seg, table = found
-        return Ranks(seg, len(table[0]), _percentiles(table, values), self._medians[seg])
+        pcts = _percentiles(table, values, tolerances)
+        return Ranks(seg, len(table[0]), pcts, self._medians[seg])
 
     def percentiles(self, segment: str, values: Sequence[float]) -> tuple[float, ...] | None:
         """`rank`'s percentiles of the first len(values) statistics, ranking those alone."""
@@ -126,13 +130,15 @@ def refresh_due(now: float, due_ts: float, rankable: int, built_with: int) -> bo
     return young or now >= due_ts
 
 
-def _percentiles(columns: list[list[float]], values: Sequence[float]) -> tuple[float, ...]:
+def _percentiles(
+    columns: list[list[float]], values: Sequence[float], tolerances: Sequence[float] = TOLERANCES
+) -> tuple[float, ...]:
     """Per statistic (below + half the ties) / n: `below` the peers under v - tol, ties
     those within tol of v. One comprehension, as ranking runs on every scoring."""
     n = len(columns[0])
     return tuple(
         [
             ((below := bisect_left(col, v - tol)) + 0.5 * (bisect_right(col, v + tol) - below)) / n
-            for col, v, tol in zip(columns, values, TOLERANCES[: len(columns)], strict=True)
+            for col, v, tol in zip(columns, values, tolerances[: len(columns)], strict=True)
         ]
     )

@@ -274,5 +274,8 @@ def inherited_risk(level: float | None, campaign: float, own: float, walk: bool 
 def plain_mean_rank(detectors: Sequence[Detector], population: Population) -> float:
     """The plain label-free baseline: the unweighted mean of the percentiles, nothing else."""
     usage = usage_of(detectors)
-    ranks = ranks_for(usage, population) if usage is not None else None
+    if usage is None or usage.n < behaviour.MIN_REQUESTS:
+        return 0.0
+    values = behaviour.vector(usage)
+    ranks = population.rank(behaviour.segment(usage), values, behaviour.BASELINE_TOLERANCES)
     return sum(ranks.percentiles) / len(ranks.percentiles) if ranks is not None else 0.0
