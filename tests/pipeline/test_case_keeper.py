@@ -19,16 +19,17 @@ from distillguard.store import CaseOpening, Store, open_store
 
 
 class Flaky:
-    """The real store, but its next `fail` batches of cases are refused as a database that
-    went away would refuse them."""
+    """The real store, but its next `fail` batches of cases are refused with `error`: by
+    default as a database that went away refuses them."""
 
     def __init__(self, store: Store) -> None:
         self.store, self.fail = store, 0
+        self.error: Exception = StoreUnavailableError("sqlite:///dg.db", "database is locked")
 
     def open_cases(self, openings: Sequence[CaseOpening]) -> list[str]:
         if self.fail:
             self.fail -= 1
-            raise StoreUnavailableError("sqlite:///dg.db", "database is locked")
+            raise self.error
         return self.store.open_cases(openings)
 
     def __getattr__(self, name: str) -> Any:
@@ -70,11 +71,25 @@ def test_cases_the_store_refused_are_written_at_the_next_flush(store: Store) -> 
     flaky.fail = 1
     keeper.flush()
     assert store.list_cases() == []
-    assert store.decisions_since(0) == []  # decisions wait behind the cases they follow
+    assert [a for a, _, _ in store.decisions_since(0)] == ["acct_a"]  # enforced all the same
     _escalate(keeper, "acct_b", 5000.0)
     keeper.flush()
     assert sorted(c.subject for c in store.list_cases()) == ["acct_a", "acct_b"]
-    assert sorted(a for a, _, _ in store.decisions_since(0)) == ["acct_a", "acct_b"]
+    assert sorted({a for a, _, _ in store.decisions_since(0)}) == ["acct_a", "acct_b"]
     keeper.flush()  # nothing left over: written once
     assert len(store.list_cases()) == 2
     assert [e.action for e in store.audit_log(subject="acct_a")].count("case_opened") == 1
+
+
+def test_a_batch_the_store_can_never_take_is_dropped_and_said(store: Store, caplog) -> None:
+    """A case the database rejects as such (not a lost connection) is logged and dropped:
+    retried for ever it would keep every later case out."""
+    flaky = Flaky(store)
+    keeper = CaseKeeper(Enforcer(default_policy()), flaky, lambda a: False, publish=True)  # type: ignore[arg-type]
+    _escalate(keeper, "acct_a", 1000.0)
+    flaky.fail, flaky.error = 1, TypeError("Type is not JSON serializable: object")
+    keeper.flush()
+    assert "1 cases dropped" in caplog.text
+    _escalate(keeper, "acct_b", 5000.0)
+    keeper.flush()
+    assert [c.subject for c in store.list_cases()] == ["acct_b"]

@@ -133,9 +133,13 @@ class CaseKeeper:
             self._cases.extend(self._openings(t, ts, reasons, analyzer))
 
     def flush(self) -> None:
-        """Write what moved since the last flush: the audit log, the cases, the decisions.
-        What fails is kept, in order, and tried again at the next flush."""
-        if not self._write_audit() or not self._write_cases() or not self._decisions:
+        """Write what moved since the last flush: the audit log, then the cases and the
+        decisions. What the store refuses is kept, in order, and tried again next time;
+        refused cases do not hold back the decisions gateways enforce."""
+        if not self._write_audit():
+            return
+        self._write_cases()
+        if not self._decisions:
             return
         try:
             self._store.publish_decisions(self._decisions)
@@ -144,16 +148,17 @@ class CaseKeeper:
             return
         self._decisions = {}
 
-    def _write_cases(self) -> bool:
+    def _write_cases(self) -> None:
         if not self._cases:
-            return True
+            return
         try:
             self._store.open_cases(self._cases)
         except StoreError as err:  # detection goes on; the next flush tries again
             log.error("%d cases not opened yet: %s", len(self._cases), err)
-            return False
+            return
+        except Exception:  # a batch the store can never take must not block the ones after
+            log.exception("%d cases dropped: the store cannot take them", len(self._cases))
         self._cases = []
-        return True
 
     def _write_audit(self) -> bool:
         """Write the audit entries of the moves since the last flush; False if that failed
