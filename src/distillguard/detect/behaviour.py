@@ -201,17 +201,17 @@ STATISTICS: tuple[Statistic, ...] = (
 )
 NAMES: tuple[str, ...] = tuple(s.name for s in STATISTICS)
 TOLERANCES: tuple[float, ...] = tuple(s.tolerance for s in STATISTICS)
-# The plain mean-rank baseline ranks with the ties it was first measured with (2 points on
-# the purpose shares too): a baseline that moved with the scorer's choices would not be one.
-BASELINE_TOLERANCES: tuple[float, ...] = tuple(
-    0.02 if s.tolerance == PURPOSE_TOLERANCE else s.tolerance for s in STATISTICS
-)
 # What a harvest is for: new prompts (not re-runs of the same ones), taken single-shot
 # (not a conversation or a tool loop). An account low on either is not harvesting,
 # however long its answers: an evaluation re-runs, a tutoring app follows up.
 PURPOSE: tuple[int, ...] = (NAMES.index("new"), NAMES.index("single"))
 # What it harvests: long answers, much output per prompt, many capabilities, the cap.
 VALUE: tuple[int, ...] = tuple(i for i, s in enumerate(STATISTICS) if s.weight > 0)
+# The plain mean-rank baseline ranks with the ties it was first measured with (2 points on
+# the purpose shares too): a baseline that moved with the scorer's choices would not be one.
+BASELINE_TOLERANCES: tuple[float, ...] = tuple(
+    0.02 if i in PURPOSE else tol for i, tol in enumerate(TOLERANCES)
+)
 
 
 _VALUES = tuple(s.value for s in STATISTICS)

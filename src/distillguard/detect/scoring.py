@@ -75,10 +75,12 @@ def probe_of(detectors: Sequence[Detector]) -> ProbeDetector | None:
     return next((d for d in detectors if isinstance(d, ProbeDetector)), None)
 
 
-def ranks_for(usage: UsageDetector, population: Population) -> Ranks | None:
+def ranks_for(
+    usage: UsageDetector, population: Population, tolerances: Sequence[float] = behaviour.TOLERANCES
+) -> Ranks | None:
     if usage.n < behaviour.MIN_REQUESTS:
         return None
-    return population.rank(behaviour.segment(usage), behaviour.vector(usage))
+    return population.rank(behaviour.segment(usage), behaviour.vector(usage), tolerances)
 
 
 def purpose(usage: UsageDetector, ranks: Ranks) -> float:
@@ -274,8 +276,7 @@ def inherited_risk(level: float | None, campaign: float, own: float, walk: bool 
 def plain_mean_rank(detectors: Sequence[Detector], population: Population) -> float:
     """The plain label-free baseline: the unweighted mean of the percentiles, nothing else."""
     usage = usage_of(detectors)
-    if usage is None or usage.n < behaviour.MIN_REQUESTS:
+    if usage is None:
         return 0.0
-    values = behaviour.vector(usage)
-    ranks = population.rank(behaviour.segment(usage), values, behaviour.BASELINE_TOLERANCES)
+    ranks = ranks_for(usage, population, behaviour.BASELINE_TOLERANCES)
     return sum(ranks.percentiles) / len(ranks.percentiles) if ranks is not None else 0.0
