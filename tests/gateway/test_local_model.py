@@ -413,7 +413,14 @@ def test_the_gateway_watermarks_each_account_with_its_own_key(
         )
     ring = KeyRing.derive(SECRET.encode(), [other.id, local_gateway.account.id])
     tokenizer = engine.tokenizer
+    # At the audit's default alpha (0.01) the other key, whose p-value is uniform, would be
+    # named in 1 run of 100 by design; the right key's p-value here is far below 1e-6.
     report = audit(
-        answers, lambda t: tokenizer(t, add_special_tokens=False)["input_ids"], ring, SCHEME
+        answers,
+        lambda t: tokenizer(t, add_special_tokens=False)["input_ids"],
+        ring,
+        SCHEME,
+        alpha=1e-6,
     )
-    assert [f.account for f in report.flagged] == [local_gateway.account.id]
+    p_values = {f.account: f.score.p_holm for f in report.findings}
+    assert [f.account for f in report.flagged] == [local_gateway.account.id], p_values
