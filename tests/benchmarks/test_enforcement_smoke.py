@@ -22,6 +22,8 @@ def test_enforcement_benchmark_smoke() -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     r = json.loads((BENCH / "results-smoke-unverified.json").read_text())
     counted = sum(r["extraction_requests"].values()) + sum(r["benign_requests"].values())
-    assert counted == r["scenario"]["requests"]  # every replayed request was recorded once
+    # Every replayed request answered (no status 0: no answer) and recorded once.
+    assert "0" not in r["replay"]["statuses"], r["replay"]["statuses"]
+    assert counted == r["scenario"]["requests"], r["replay"]["statuses"]
     assert r["benign_degraded_share"] == 0.0
     assert 0.0 <= r["leakage_median"] <= 1.0 and r["decision_us"]["p99"] > 0

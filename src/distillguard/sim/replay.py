@@ -37,6 +37,7 @@ from distillguard.store import Store, open_store
 
 CONCURRENCY = 32  # requests in flight at most
 DISPATCHED = CONCURRENCY * 8  # requests sent or waiting for their account's previous one
+KEEPALIVE_S = 2.0  # idle seconds before the replay drops a connection (see `replay`)
 # No limits: a replay measures detection and the policy, not throttling. Named "demo" as
 # the stores `distillguard demo` made and the console tests' settings name it.
 REPLAY_TIER = "demo"
@@ -242,7 +243,14 @@ async def replay(
     statuses: Counter[int] = Counter()
     slots = asyncio.Semaphore(CONCURRENCY)
     turns = {name: asyncio.Lock() for name in plan.accounts}  # FIFO: keeps each account's order
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    # Idle connections are let go before the server's keep-alive timeout (uvicorn's 5 s, as
+    # httpx's default expiry): at equal timeouts a request sent on a connection the server is
+    # closing gets no answer, and a replay must send every request exactly once.
+    limits = httpx.Limits(
+        max_connections=CONCURRENCY,
+        max_keepalive_connections=CONCURRENCY,
+        keepalive_expiry=KEEPALIVE_S,
+    )
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60.0) as client:
 
         async def send(i: int, call: Replayed) -> None:
