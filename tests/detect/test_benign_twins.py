@@ -130,3 +130,18 @@ def test_a_little_cover_traffic_does_not_hide_a_harvest(make_event) -> None:
     assert by["covered"].flagged, by["covered"].reasons
     assert not by["evals"].flagged
     assert any("re-sends earlier prompts" in r for r in by["evals"].reasons), by["evals"].reasons
+
+
+def test_a_dozen_requests_at_the_top_of_the_peers_are_held_back(make_event) -> None:
+    """A harvest's shape on a dozen requests (a content generator's afternoon) is held
+    back by how little it rests on; the same shape on hundreds is flagged."""
+    events = (
+        population(make_event)
+        + harvest(make_event, "harvester", 300, 100)
+        + harvest(make_event, "small", 12, 100)
+    )
+    by = {a.account: a for a in run(events).results()[0]}
+    assert by["harvester"].flagged, by["harvester"].reasons
+    small = by["small"]
+    assert not small.flagged and small.score < by["harvester"].score / 2
+    assert any("few requests to judge by: 12" in r for r in small.reasons), small.reasons

@@ -37,11 +37,17 @@ from distillguard.detect.population import Population, Ranks
 # (benchmarks/detection). A provider should calibrate on its own traffic.
 DEFAULT_THRESHOLD = 0.35
 # The level of an account at its peers' median on everything (0.5 x 0.5), mapped to risk
-# 0, and the level mapped to risk 1. There is no shrinkage toward the median for small
-# accounts: on all three families scenarios it cost AUROC (0.925 -> 0.943, 0.899 ->
-# 0.912, 0.941 -> 0.956 without it); a campaign's pooled counters speak for its
-# small members instead.
+# 0, and the level mapped to risk 1.
 FLOOR, CEILING = 0.25, 0.75
+# An account of SHRINK requests counts for half of its own level above FLOOR, one of
+# 3 x SHRINK for three quarters: a dozen requests place an account among its peers only
+# roughly, and a harvest of a dozen answers is worth nothing to anyone. Benign accounts of
+# 9-46 requests (content generators) at the top of long answers and new prompts were the
+# flagged benign accounts on detector-blind traces. Only an account's own risk is shrunk:
+# a campaign member still inherits by its unshrunk level, and a campaign's pooled
+# counters are large. (An earlier shrinkage of the percentiles toward the median, at 15,
+# cost the families benchmark AUROC, 0.925 -> 0.943 without it.)
+SHRINK = 20.0
 # Share of new prompts below which an account is not walking a prompt source, and above
 # which it fully is.
 NEW_LO, NEW_HI = 0.3, 0.8
@@ -116,7 +122,14 @@ def level(usage: UsageDetector, ranks: Ranks) -> float:
 def behaviour_risk(usage: UsageDetector, ranks: Ranks | None) -> float:
     if ranks is None:
         return 0.0
-    return _level_risk(level(usage, ranks))
+    return _level_risk(shrunk(level(usage, ranks), usage.n))
+
+
+def shrunk(lvl: float, requests: int) -> float:
+    """The level above FLOOR, held back by how few requests it rests on (`SHRINK`)."""
+    if lvl <= FLOOR:
+        return lvl
+    return FLOOR + (lvl - FLOOR) * requests / (requests + SHRINK)
 
 
 def _level_risk(lvl: float) -> float:
@@ -148,7 +161,7 @@ def ranked_risk(
     """`account_risk` of an account's usage and probe detectors, and the `scored_level`
     behind it, which `inherited_risk` takes: a campaign member is ranked once a scoring."""
     lvl = scored_level(usage, population) if usage else None
-    own = 0.0 if lvl is None else _level_risk(lvl)
+    own = 0.0 if lvl is None or usage is None else _level_risk(shrunk(lvl, usage.n))
     return max(own, probe.score() if probe else 0.0), lvl
 
 
@@ -175,6 +188,11 @@ def assess(
         reasons.append(_cold(usage, population))
     else:
         reasons.extend(_ranked_reasons(usage, ranks, top))
+        if usage.n < 3 * SHRINK and level(usage, ranks) > FLOOR:
+            reasons.append(
+                f"against extraction: few requests to judge by: {usage.n:,} (one of "
+                f"{SHRINK:.0f} counts for half its lean)"
+            )
         evidence.extend(
             (f"pct_{name}", round(p, 4))
             for name, p in zip(behaviour.NAMES, ranks.percentiles, strict=True)
