@@ -87,6 +87,34 @@ def test_a_level_may_have_its_own_cooldown(policy_of: Callable[..., Policy]) -> 
     assert e.observe("a", 0.0, now=86_400.0) is not None
 
 
+def test_a_level_with_a_hold_waits_until_its_condition_held_that_long(
+    policy_of: Callable[..., Policy],
+) -> None:
+    """A refusal on evidence that comes and goes (a campaign that links for an hour, a
+    first pass that looks like a harvest until it re-runs) must not reach the customer."""
+    ladder = [
+        {"name": "restrict", "when": {"min_risk": 0.4}, "actions": {"cap_n": 1}},
+        {
+            "name": "refuse",
+            "when": {"min_risk": 0.8},
+            "hold_s": H,
+            "actions": {"require_verification": "id"},
+        },
+    ]
+    e = Enforcer(policy_of(levels=ladder))
+    t = e.observe("a", 0.9, now=0.0)
+    assert t is not None and t.to_level == "restrict"  # the lower level at once
+    assert e.observe("a", 0.9, now=1800.0) is None
+    assert e.observe("a", 0.5, now=1801.0) is None  # a break: the hold starts again
+    assert e.observe("a", 0.9, now=1802.0) is None
+    assert e.observe("a", 0.9, now=1802.0 + H - 1) is None
+    assert e.decision("a").denial is None
+    t = e.observe("a", 0.9, now=1802.0 + H)
+    assert t is not None and (t.from_level, t.to_level) == ("restrict", "refuse")
+    assert t.reasons == ("level 'refuse': risk 0.90 >= 0.80, held for 3,600 s",)
+    assert e.decision("a").denial is not None
+
+
 def test_a_step_down_stops_at_the_highest_level_still_held(
     policy_of: Callable[..., Policy],
 ) -> None:
@@ -221,7 +249,7 @@ def test_restore_puts_back_a_saved_level(policy_of: Callable[..., Policy]) -> No
 def test_the_shipped_ladder_needs_a_history_before_it_takes_anything() -> None:
     """policy/default.toml: an unverified account keeps logit_bias; its own risk restricts
     only from its 300th request, while a campaign's risk restricts a member at once and
-    refusal still waits for the member's own history."""
+    refusal still waits for the member's own history, and for its evidence to hold."""
     e = Enforcer(default_policy())
     e.observe("young", 0.1, now=0.0)
     probation = e.decision("young")
@@ -230,10 +258,12 @@ def test_the_shipped_ladder_needs_a_history_before_it_takes_anything() -> None:
     for i in range(1, 299):  # a young account's high risk: watched, nothing taken away
         e.observe("young", 0.8, now=float(i))
     assert e.decision("young").level == "watch"
-    e.observe("young", 0.8, now=299.0)  # its 300th request
+    e.observe("young", 0.8, now=299.0)  # its 300th request: restricted, not refused yet
     grown = e.decision("young")
-    assert grown.level == "verify" and grown.denial is not None
+    assert grown.level == "withhold" and grown.denial is None
     assert not grown.effect.logit_bias and not grown.effect.logprobs
+    e.observe("young", 0.8, now=299.0 + 2 * H)  # refused once the evidence held two hours
+    assert e.decision("young").denial is not None
     e.observe("member", 0.8, now=0.0, campaign_risk=0.7)
     member = e.decision("member")
     assert member.level == "restrict" and member.denial is None

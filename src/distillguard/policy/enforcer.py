@@ -53,6 +53,7 @@ class _State:
     risk: float = 0.0
     campaign_risk: float | None = None
     requests: int = 0
+    met: dict[int, float] = field(default_factory=dict)  # rank -> since when its `when` holds
     hour: int = -1  # the hour (of stream time) the newest bucket counts
     day: int = 0  # requests in the last 24 hourly buckets
     buckets: list[int] = field(default_factory=lambda: [0] * _HOURS)
@@ -155,10 +156,10 @@ class Enforcer:
             return None
         ladder = self.policy.ladder(st.tier)
         facts = Facts(st.risk, st.campaign_risk, st.attrs, st.day, st.requests, st.tier)
-        found, cond = _highest(ladder, facts, NO_SLACK)
+        found, cond = _highest_held(ladder, facts, st.met, now)
         target, forced = self._clamp(account, ladder, found)
         if target > st.rank:
-            why = forced or _why(ladder, target, cond, facts)
+            why = forced or _why(ladder, target, cond, facts, held=True)
             return self._move(account, st, target, (*why, *evidence), now)
         if target == st.rank:
             st.held = now
@@ -316,10 +317,32 @@ def _highest(ladder: Sequence[Level], facts: Facts, slack: Slack) -> tuple[int, 
     return 0, None
 
 
+def _highest_held(
+    ladder: Sequence[Level], facts: Facts, met: dict[int, float], now: float
+) -> tuple[int, Condition | None]:
+    """`_highest` among levels whose `when` has held for their `hold_s`; notes in `met`
+    since when each level's `when` has held (a level that does not hold now is dropped)."""
+    best: tuple[int, Condition | None] = (0, None)
+    for rank, level in enumerate(ladder, start=1):
+        cond = next((c for c in level.when if matches(c, facts, NO_SLACK)), None)
+        if cond is None:
+            met.pop(rank, None)
+        elif now - met.setdefault(rank, now) >= level.hold_s:
+            best = (rank, cond)
+    return best
+
+
 def _why(
-    ladder: Sequence[Level], rank: int, cond: Condition | None, facts: Facts
+    ladder: Sequence[Level],
+    rank: int,
+    cond: Condition | None,
+    facts: Facts,
+    *,
+    held: bool = False,
 ) -> tuple[str, ...]:
     if cond is None or rank == 0:
         return ()
+    level = ladder[rank - 1]
     slack = "" if matches(cond, facts) else " (within the hysteresis)"
-    return (f"level '{ladder[rank - 1].name}': {explain(cond, facts)}{slack}",)
+    hold = f", held for {level.hold_s:,.0f} s" if held and level.hold_s else ""
+    return (f"level '{level.name}': {explain(cond, facts)}{slack}{hold}",)

@@ -88,6 +88,9 @@ class Level(_Strict):
     actions: Actions = Actions(observe=True)
     case: bool = False  # entering the level opens a case for a person to review
     cooldown_s: Annotated[float, Field(ge=0.0)] | None = None  # None: the policy's cooldown_s
+    # Seconds of stream time `when` must hold without a break before an account is raised
+    # to this level (0: at once). Evidence that comes and goes then never refuses anyone.
+    hold_s: Annotated[float, Field(ge=0.0)] = 0.0
 
     @field_validator("when", mode="before")
     @classmethod
