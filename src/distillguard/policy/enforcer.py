@@ -311,10 +311,15 @@ class Enforcer:
 def _highest(ladder: Sequence[Level], facts: Facts, slack: Slack) -> tuple[int, Condition | None]:
     """The rank of the highest level one of whose conditions holds, and that condition."""
     for i in range(len(ladder) - 1, -1, -1):
-        for c in ladder[i].when:
-            if matches(c, facts, slack):
-                return i + 1, c
+        cond = _met_by(ladder[i], facts, slack)
+        if cond is not None:
+            return i + 1, cond
     return 0, None
+
+
+def _met_by(level: Level, facts: Facts, slack: Slack) -> Condition | None:
+    """The first of the level's conditions that holds, if any."""
+    return next((c for c in level.when if matches(c, facts, slack)), None)
 
 
 def _highest_held(
@@ -324,7 +329,7 @@ def _highest_held(
     since when each level's `when` has held (a level that does not hold now is dropped)."""
     best: tuple[int, Condition | None] = (0, None)
     for rank, level in enumerate(ladder, start=1):
-        cond = next((c for c in level.when if matches(c, facts, NO_SLACK)), None)
+        cond = _met_by(level, facts, NO_SLACK)
         if cond is None:
             met.pop(rank, None)
         elif now - met.setdefault(rank, now) >= level.hold_s:
