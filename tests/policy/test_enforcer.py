@@ -115,6 +115,23 @@ def test_a_level_with_a_hold_waits_until_its_condition_held_that_long(
     assert e.decision("a").denial is not None
 
 
+def test_a_hold_does_not_carry_over_to_another_tiers_ladder(
+    policy_of: Callable[..., Policy],
+) -> None:
+    """Rank 1 of the free tier's ladder is not rank 1 of the default one: a tier change
+    starts every hold again."""
+    free = [
+        {"name": "refuse", "when": {"min_risk": 0.8}, "hold_s": H, "actions": {"suspend": True}}
+    ]
+    default = [{"name": "slow", "when": {"min_risk": 0.8}, "hold_s": H, "actions": {"cap_n": 1}}]
+    e = Enforcer(policy_of(levels=default, tiers={"free": {"levels": free}}))
+    assert e.observe("a", 0.9, now=0.0) is None  # on the default tier: slow, held from 0
+    assert e.observe("a", 0.9, now=H - 10, tier="free") is None  # moved to free: held anew
+    assert e.observe("a", 0.9, now=H, tier="free") is None
+    t = e.observe("a", 0.9, now=2 * H - 10, tier="free")
+    assert t is not None and t.to_level == "refuse"
+
+
 def test_a_step_down_stops_at_the_highest_level_still_held(
     policy_of: Callable[..., Policy],
 ) -> None:

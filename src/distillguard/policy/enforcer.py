@@ -243,6 +243,7 @@ class Enforcer:
 
     def _retier(self, st: _State, account: str, tier: str) -> None:
         st.tier = tier
+        st.met.clear()  # its ranks were of the old tier's ladder
         st.rank = min(st.rank, len(self.policy.ladder(tier)))
         st.decision = self._decide(account, tier, st.rank, st.attrs, st.since, st.reasons)
 
