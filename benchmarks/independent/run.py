@@ -267,6 +267,9 @@ def dry_run(policy: str, d: Path, work: Path) -> dict:
         "extraction_full": x["full"],
         "extraction_unrestricted": x["full"] + x["watermarked"],
         "extraction_denied": x["denied"],
+        # Degraded or denied only for a campaign's risk (None from a revision before the split).
+        "benign_carried": b.get("carried"),
+        "extraction_carried": x.get("carried"),
     }
 
 
@@ -343,19 +346,30 @@ def _policy_rows(runs: dict) -> list[str]:
         "Policy dry run (`distillguard policy test POLICY`, every account unverified, on the "
         "default tier; shares of requests):",
         "",
-        "| policy | benign degraded or denied | benign accounts touched | extraction denied | "
+        "| policy | benign degraded or denied | of which for a campaign alone | benign accounts "
+        "touched | extraction denied | extraction degraded or denied for a campaign alone | "
         "extraction unrestricted (in full or watermarked) |",
-        "|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, r in runs.items():
         if "error" in r:
-            rows.append(f"| {name} | error rc {r['rc']} | | | |")
+            rows.append(f"| {name} | error rc {r['rc']} | | | | | |")
             continue
         rows.append(
-            f"| {name} | {100 * r['benign_degraded']:.2f}% | {r['benign_accounts_touched']} | "
-            f"{_pct(r['extraction_denied'])} | {_pct(r['extraction_unrestricted'])} |"
+            f"| {name} | {100 * r['benign_degraded']:.2f}% | {_carried(r.get('benign_carried'))} "
+            f"| {r['benign_accounts_touched']} | {_pct(r['extraction_denied'])} | "
+            f"{_carried(r.get('extraction_carried'))} | {_pct(r['extraction_unrestricted'])} |"
         )
+    rows += [
+        "",
+        "For a campaign alone: degraded or denied, where a second enforcer that followed each "
+        "account on its own risk (its campaign's left out) would have let the request through.",
+    ]
     return rows
+
+
+def _carried(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.2f}%"
 
 
 def report(meta: dict, traces: list[dict]) -> str:

@@ -42,11 +42,20 @@ def test_replay_with_labels_ends_with_the_two_shares(scenario: SimSummary, tmp_p
     args += ["--labels", str(scenario.labels_path), "--json", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    match = LAST_LINE.match(result.output.strip().splitlines()[-1])
+    lines = result.output.strip().splitlines()
+    match = LAST_LINE.match(lines[-1])
     assert match, result.output
     degraded, full = (float(x) for x in match.groups())
     report = orjson.loads(out.read_bytes())
     groups = report["groups"]
+    carried = re.match(r"^benign degraded for a campaign alone: (\d+\.\d{3})% ", lines[-2])
+    assert carried, result.output
+    assert round(100 * groups["benign"]["carried"], 3) == float(carried.group(1)) <= degraded
+    benign = [r for r in report["accounts"].values() if r["label"] == "benign"]
+    requests = sum(r["requests"] for r in benign)
+    assert sum(r["carried"] for r in benign) / requests == pytest.approx(
+        groups["benign"]["carried"]
+    )
     assert round(100 * (groups["benign"]["degraded"] + groups["benign"]["denied"]), 3) == degraded
     assert round(100 * groups["extraction"]["full"], 3) == full
     assert report["events"] == scenario.events

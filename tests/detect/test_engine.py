@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from traffic import evaluation, harvest, network, population, run
 
 from distillguard.detect.engine import Analyzer, AnalyzerConfig
@@ -114,6 +115,50 @@ def test_a_low_and_slow_network_is_linked_by_behaviour_alone(make_event) -> None
     # Behaviour, and as each member only walks, a walk network too: never content.
     assert links and {p.kind for p in links} == {"behaviour", "walk"}
     assert {x for p in links for x in (p.a, p.b)} <= members
+
+
+def test_a_score_keeps_the_members_own_risk_apart_from_its_campaign_s(make_event) -> None:
+    """`own_held` holds as `held` does, of the account's own behaviour alone: equal for an
+    account in no campaign, lower for a member its campaign lifts."""
+    events = sorted(
+        population(make_event, n=60, gap=1000) + network(make_event), key=lambda e: e.ts
+    )
+    analyzer = Analyzer(AnalyzerConfig(link_every_s=1800))
+    lifted = set()
+    for e in events:
+        score = analyzer.process(e)
+        track = analyzer.tracks[e.account]
+        assert score.own_held <= score.held + 1e-12
+        assert score.own_held == (min(track.own_recent) if len(track.own_recent) >= 2 else 0.0)
+        assert score.own_reading == (score.own_held if score.fresh else None)
+        if track.campaign is None:
+            assert score.own_held == score.held
+        elif score.held >= analyzer.config.threshold > score.own_held:
+            lifted.add(e.account)
+    assert {f"net{m:02d}" for m in range(12)} <= lifted  # each member, by its network
+    member = analyzer.tracks["net00"]
+    restored = load_track(orjson.loads(orjson.dumps(track_state(member))))
+    assert (restored.own_recent, restored.own_held) == (member.own_recent, member.own_held)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: evaluation peers on their first pass over one benchmark link "
+    "(by shared content, then as a walk network by area mix) and inherit its risk until "
+    "they re-run (here to their 42nd request of 60); a distributed harvest partitions its "
+    "selection, while these send the same prompts as each other",
+)
+def test_evaluation_peers_are_not_lifted_by_a_campaign_on_their_first_pass(make_event) -> None:
+    events = sorted(
+        population(make_event, n=60, gap=1000) + network(make_event), key=lambda e: e.ts
+    )
+    analyzer = Analyzer(AnalyzerConfig(link_every_s=1800))
+    lifted = set()
+    for e in events:
+        score = analyzer.process(e)
+        if score.held >= analyzer.config.threshold > score.own_held:
+            lifted.add(e.account)
+    assert lifted and not {a for a in lifted if a.startswith("peer")}
 
 
 def test_a_campaign_keeps_the_pairwise_links_that_join_it() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from distillguard.detect.engine import Analyzer, Score
 from distillguard.events import Event, parse_event
 from distillguard.policy import AccountAttributes, Policy
 from distillguard.policy.replay import AccountTally, Replay, Verdict, summarize
@@ -59,6 +61,41 @@ def test_a_logit_probe_is_cut_off_once_detected(policy_of: Callable[..., Policy]
     assert tally.causes["strip_logit_bias"] > 0
     ups = [t for t in replay.transitions if t.escalation]
     assert ups and ups[0].from_level == "none" and ups[-1].to_level == "suspend"
+
+
+def test_own_evidence_is_not_counted_as_carried(policy_of: Callable[..., Policy]) -> None:
+    """A probe caught on its own requests: every refusal stands without any campaign."""
+    replay = Replay(policy_of(), attributes={"acct_probe": VERIFIED})
+    verdicts = [replay.step(probe(i)) for i in range(300)]
+    tally = replay.accounts["acct_probe"]
+    assert tally.verdicts[Verdict.DEGRADED] + tally.verdicts[Verdict.DENIED] > 100
+    assert Verdict.DENIED in verdicts and tally.carried == 0
+
+
+class _CampaignOnly(Analyzer):
+    """Detection as the real analyzer runs it, except that `acct_m` sits in a campaign at
+    risk 0.9 while its own behaviour scores 0.1 (as a bystander linked by mistake)."""
+
+    def process(self, event: Event) -> Score:
+        score = super().process(event)
+        if event.account != "acct_m":
+            return score
+        return replace(
+            score, risk=0.9, held=0.9, own_held=0.1, fresh=True, campaign="c1", campaign_risk=0.9
+        )
+
+
+def test_a_campaign_s_risk_alone_counts_as_carried(policy_of: Callable[..., Policy]) -> None:
+    replay = Replay(policy_of(), analyzer=_CampaignOnly(), attributes={"acct_m": VERIFIED})
+    verdicts = [replay.step(event(float(i), "acct_m", logprobs=True)) for i in range(50)]
+    replay.step(event(51.0, "acct_x", logprobs=True))
+    member = replay.accounts["acct_m"]
+    harmed = member.verdicts[Verdict.DEGRADED] + member.verdicts[Verdict.DENIED]
+    assert verdicts[0] is Verdict.FULL and harmed == 49  # from the second request on
+    assert member.carried == harmed  # on its own risk (0.1) nothing would have been cut
+    assert replay.accounts["acct_x"].carried == 0
+    g = summarize("all", list(replay.accounts.values()))
+    assert g.carried == 49 / 51
 
 
 def test_unverified_accounts_start_on_their_level(policy_of: Callable[..., Policy]) -> None:
@@ -126,3 +163,7 @@ def test_group_summary_pools_requests_and_takes_medians() -> None:
     assert g.median_account_full == 0.8  # of 0.8, 0.0, 1.0
     assert g.median_account_unrestricted == 0.8  # of 0.8, 0.5, 1.0
     assert g.accounts_touched == 2
+    assert g.carried == 0.0
+    b.add(Verdict.DENIED, ("verification_required",), alone=Verdict.WATERMARKED)
+    b.add(Verdict.DEGRADED, ("cap_n",), alone=Verdict.DENIED)  # harmed either way
+    assert (b.carried, summarize("x", [a, b, c]).carried) == (1, 1 / 15)

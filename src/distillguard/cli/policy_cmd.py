@@ -6,6 +6,9 @@ or denied (see `distillguard.policy.replay` for exactly what counts). With label
 reports per label and per persona or strategy, and ends with the line
 
     benign degraded: X% of requests; extraction answered in full: Y% of requests
+
+after a line with the share of benign requests degraded or denied for a campaign's risk
+alone (`distillguard.policy.replay`: what the account's own risk would have left alone).
 """
 
 from __future__ import annotations
@@ -116,6 +119,11 @@ def test(
         benign, extraction = groups.get("benign"), groups.get("extraction")
         degraded = (benign.degraded + benign.denied) if benign else 0.0
         full = extraction.full if extraction else 0.0
+        carried = benign.carried if benign else 0.0
+        typer.echo(
+            f"benign degraded for a campaign alone: {carried:.3%} of requests (the account's "
+            "own risk would have left them alone)"
+        )
         typer.echo(
             f"benign degraded: {degraded:.3%} of requests; "
             f"extraction answered in full: {full:.3%} of requests"
@@ -234,6 +242,7 @@ def report(
             "requests": t.requests,
             "verdicts": {v.value: t.verdicts[v] for v in Verdict},
             "causes": t.causes,
+            "carried": t.carried,
             "transitions": t.transitions,
             "peak_level": names[t.peak_level] if t.peak_level < len(names) else t.peak_level,
         }

@@ -98,12 +98,20 @@ class Score:
     # risk that has held, as flagging reads it. One noisy ranking of a young account
     # moves neither the flag nor the policy.
     held: float = 0.0
+    # `held` of the account's own behaviour, its campaign's risk left out: what the policy
+    # would read of the account alone (`policy test` splits out what campaigns carried).
+    own_held: float = 0.0
 
     @property
     def reading(self) -> float | None:
         """The risk the policy takes from this request: the held risk when it was scored,
         None between scorings (no new reading: the last one stands)."""
         return self.held if self.fresh else None
+
+    @property
+    def own_reading(self) -> float | None:
+        """`reading` of the account's own behaviour alone."""
+        return self.own_held if self.fresh else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +188,7 @@ class Analyzer:
         latest = self._score(track) if fresh else track.score
         cid = track.campaign
         camp = None if cid is None else self.campaign_scores.get(cid)
-        return Score(latest, fresh, cid, camp, track.held)
+        return Score(latest, fresh, cid, camp, track.held, track.own_held)
 
     def _popularity(self, account: str, track: Track, content: int) -> None:
         """Count prompts another account sent too, on both accounts (`detect.popularity`)."""
@@ -208,24 +216,27 @@ class Analyzer:
     def _score(self, track: Track) -> float:
         detectors = track.profile.detectors
         if self.config.scorer == "detectors":
-            score = risk(detectors)
+            score = own = risk(detectors)
         elif self.config.scorer == "meanrank":
-            score = plain_mean_rank(detectors, self.population)
+            score = own = plain_mean_rank(detectors, self.population)
         else:
-            score, lvl = ranked_risk(track.usage, track.probe, self.population)
+            own, lvl = ranked_risk(track.usage, track.probe, self.population)
+            score = own
             cid = track.campaign
             if cid is not None and track.linked_runs >= self.config.link_persistence:
-                score = inherited_risk(lvl, self.campaign_scores[cid], score, cid in self.walks)
-        self._record(track, score)
+                score = inherited_risk(lvl, self.campaign_scores[cid], own, cid in self.walks)
+        self._record(track, score, own)
         return score
 
-    def _record(self, track: Track, score: float) -> None:
+    def _record(self, track: Track, score: float, own: float) -> None:
         track.score = score
         track.max_score = max(track.max_score, score)
         track.over = track.over + 1 if score >= self.config.threshold else 0
         k = self.config.flag_after
         track.recent = [*track.recent[-(k - 1) :], score] if k > 1 else [score]
         track.held = min(track.recent) if len(track.recent) >= k else 0.0
+        track.own_recent = [*track.own_recent[-(k - 1) :], own] if k > 1 else [own]
+        track.own_held = min(track.own_recent) if len(track.own_recent) >= k else 0.0
         if track.first_flag is None and track.over >= self.config.flag_after:
             track.first_flag = track.profile.n
 

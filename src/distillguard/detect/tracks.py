@@ -27,6 +27,8 @@ class Track:
     over: int = 0  # consecutive scorings at or over the threshold
     recent: list[float] = field(default_factory=list)  # the last `flag_after` scorings
     held: float = 0.0  # the lowest of them (`Score.held`)
+    own_recent: list[float] = field(default_factory=list)  # the same, campaigns left out
+    own_held: float = 0.0  # `Score.own_held`
     # The profile's usage and probe detectors (None for a baseline's), found once rather
     # than on each of the several lookups an event makes.
     usage: UsageDetector | None = field(init=False, repr=False, compare=False)
@@ -46,6 +48,8 @@ TRACK_FIELDS = (
     "over",
     "recent",
     "held",
+    "own_recent",
+    "own_held",
 )
 
 

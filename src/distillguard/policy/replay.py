@@ -16,6 +16,11 @@ what enforcing the policy would have done. Each request gets one verdict:
 
 "Answered in full" (leakage) counts only `full`; "degraded" (benign impact) counts
 `degraded` and `denied`.
+
+A second enforcer follows each account on its own behaviour alone (`Score.own_reading`, no
+campaign): a degraded or denied request that it would have let through counts as
+*carried*, its campaign's risk the only reason. That is where guilt by association costs
+real customers, and what campaign linking must keep small.
 """
 
 from __future__ import annotations
@@ -49,17 +54,25 @@ class Verdict(StrEnum):
     DENIED = "denied"
 
 
+_HARMED = frozenset({Verdict.DEGRADED, Verdict.DENIED})
+
+
 @dataclass(slots=True)
 class AccountTally:
     requests: int = 0
     verdicts: dict[Verdict, int] = field(default_factory=lambda: dict.fromkeys(Verdict, 0))
     causes: dict[str, int] = field(default_factory=dict)  # what degraded or denied requests
+    carried: int = 0  # degraded or denied only for the account's campaign (see the module)
     transitions: int = 0
     peak_level: int = 0
 
-    def add(self, verdict: Verdict, causes: tuple[str, ...]) -> None:
+    def add(self, verdict: Verdict, causes: tuple[str, ...], alone: Verdict | None = None) -> None:
+        """One request's verdict, and the one its account's own risk alone would give
+        (None: the same)."""
         self.requests += 1
         self.verdicts[verdict] += 1
+        if verdict in _HARMED and alone is not None and alone not in _HARMED:
+            self.carried += 1
         for c in causes:
             self.causes[c] = self.causes.get(c, 0) + 1
 
@@ -89,6 +102,7 @@ class Replay:
         self.policy = policy
         self.analyzer = analyzer or Analyzer()
         self.enforcer = Enforcer(policy)
+        self.alone = Enforcer(policy)  # on each account's own risk, campaigns left out
         self.tiers = tiers or {}
         self.attributes = attributes or {}
         self.rpm = requests_per_min or {}  # the tiers' rate limits, which throttle scales
@@ -96,6 +110,7 @@ class Replay:
         self.transitions: list[Transition] = []
         self.keep_transitions = keep_transitions
         self._buckets: dict[str, _Bucket] = {}
+        self._alone_buckets: dict[str, _Bucket] = {}
 
     def step(self, event: Event) -> Verdict:
         account = event.account
@@ -107,8 +122,10 @@ class Replay:
             self._note(
                 tally, self.enforcer.update_account(account, now=event.ts, tier=tier, attrs=attrs)
             )
+            self.alone.update_account(account, now=event.ts, tier=tier, attrs=attrs)
         verdict, causes = self.judge(event, self.enforcer.decision(account, tier))
-        tally.add(verdict, causes)
+        alone, _ = self._judge(event, self.alone.decision(account, tier), self._alone_buckets)
+        tally.add(verdict, causes, alone)
         score = self.analyzer.process(event)
         t = self.enforcer.observe(
             account,
@@ -119,6 +136,7 @@ class Replay:
             tier=tier,
         )
         self._note(tally, t)
+        self.alone.observe(account, score.own_reading, now=event.ts, attrs=attrs, tier=tier)
         return verdict
 
     def _note(self, tally: AccountTally, t: Transition | None) -> None:
@@ -131,9 +149,14 @@ class Replay:
 
     def judge(self, event: Event, decision: Decision) -> tuple[Verdict, tuple[str, ...]]:
         """The verdict of one request under `decision` (enforced), and what caused it."""
+        return self._judge(event, decision, self._buckets)
+
+    def _judge(
+        self, event: Event, decision: Decision, buckets: dict[str, _Bucket]
+    ) -> tuple[Verdict, tuple[str, ...]]:
         if decision.denial is not None:
             return Verdict.DENIED, (decision.denial.code,)
-        if decision.effect.throttle < 1.0 and not self._admit(event, decision):
+        if decision.effect.throttle < 1.0 and not self._admit(event, decision, buckets):
             return Verdict.DENIED, ("throttle",)
         if not decision.changes_anything:
             return Verdict.FULL, ()
@@ -152,15 +175,15 @@ class Replay:
             return Verdict.WATERMARKED, ()
         return Verdict.FULL, ()
 
-    def _admit(self, event: Event, decision: Decision) -> bool:
+    def _admit(self, event: Event, decision: Decision, buckets: dict[str, _Bucket]) -> bool:
         """A token bucket at the throttled share of the tier's requests per minute."""
         base = self.rpm.get(decision.tier, 0)
         if base <= 0:  # an unlimited tier stays unlimited, whatever the factor
             return True
         rate = base * decision.effect.throttle / 60.0
-        b = self._buckets.get(event.account)
+        b = buckets.get(event.account)
         if b is None:
-            b = self._buckets[event.account] = _Bucket(rate * 60.0, event.ts)
+            b = buckets[event.account] = _Bucket(rate * 60.0, event.ts)
         b.tokens = min(rate * 60.0, b.tokens + (event.ts - b.at) * rate)
         b.at = event.ts
         if b.tokens < 1.0:
@@ -192,6 +215,7 @@ class GroupSummary:
     median_account_full: float  # the median over accounts of each one's share in full
     median_account_unrestricted: float  # ... answered in full or only watermarked
     accounts_touched: int  # accounts with at least one degraded or denied request
+    carried: float = 0.0  # share of requests degraded or denied only for a campaign
 
 
 def summarize(name: str, tallies: list[AccountTally]) -> GroupSummary:
@@ -215,6 +239,7 @@ def summarize(name: str, tallies: list[AccountTally]) -> GroupSummary:
         accounts_touched=sum(
             1 for t in tallies if t.verdicts[Verdict.DEGRADED] + t.verdicts[Verdict.DENIED]
         ),
+        carried=sum(t.carried for t in tallies) / n if n else 0.0,
     )
 
 
