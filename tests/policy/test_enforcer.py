@@ -36,6 +36,30 @@ def test_escalation_is_immediate_and_cumulative(policy_of: Callable[..., Policy]
     assert d.reasons == t.reasons and d.since == 10.0
 
 
+def test_a_level_asking_for_own_risk_is_not_reached_on_a_campaign_s_alone(
+    policy_of: Callable[..., Policy],
+) -> None:
+    ladder = [
+        {"name": "restrict", "when": {"min_risk": 0.4}, "actions": {"strip_logprobs": True}},
+        {
+            "name": "verify",
+            "when": {"min_risk": 0.8, "min_own_risk": 0.3},
+            "actions": {"require_verification": "id"},
+        },
+    ]
+    e = Enforcer(policy_of(levels=ladder))
+    # A member its campaign lifts to 0.9 while its own behaviour scores 0.1.
+    t = e.observe("m", 0.9, now=0.0, campaign_risk=0.9, attrs=VERIFIED, own_risk=0.1)
+    assert t is not None and t.to_level == "restrict"
+    assert e.observe("m", None, now=10.0, campaign_risk=0.9, attrs=VERIFIED) is None  # kept
+    t = e.observe("m", 0.9, now=20.0, campaign_risk=0.9, attrs=VERIFIED, own_risk=0.35)
+    assert t is not None and t.to_level == "verify"
+    assert t.reasons[0] == "level 'verify': risk 0.90 >= 0.80, own risk 0.35 >= 0.30"
+    # A caller that never says the own risk: the risk stands in for it.
+    t = Enforcer(policy_of(levels=ladder)).observe("x", 0.9, now=0.0, attrs=VERIFIED)
+    assert t is not None and t.to_level == "verify"
+
+
 def test_entering_a_case_level_asks_for_review(policy_of: Callable[..., Policy]) -> None:
     e = Enforcer(policy_of())
     watch = e.observe("a", 0.25, now=0.0, attrs=VERIFIED)

@@ -59,6 +59,7 @@ conditions = st.fixed_dictionaries(
     optional={
         "min_risk": near(share),
         "min_campaign_risk": near(share),
+        "min_own_risk": near(share),
         "campaign_member": near(st.booleans()),
         "verification": near(st.lists(st.sampled_from(["none", "email", "id", "x"]))),
         "org_type": near(st.lists(st.sampled_from(["education", "unknown"]), min_size=1)),

@@ -80,6 +80,7 @@ class CaseKeeper:
                 campaign_risk=score.campaign_risk,
                 attrs=attrs,
                 tier=meta.get("tier"),
+                own_risk=score.own_reading,
             )
         for t in pending:
             self._transition(t, t.at, analyzer, attrs)

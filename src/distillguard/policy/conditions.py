@@ -22,6 +22,7 @@ class Facts:
     requests_per_day: int  # over the last 24 hours of stream time
     requests: int  # since the enforcer first saw the account
     tier: str
+    own_risk: float | None = None  # its own behaviour's; None where not told: `risk` stands
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ NO_SLACK = Slack()
 def matches(c: Condition, f: Facts, slack: Slack = NO_SLACK) -> bool:
     if c.min_risk is not None and f.risk < c.min_risk - slack.risk:
         return False
+    if c.min_own_risk is not None and _own(f) < c.min_own_risk - slack.risk:
+        return False
     if c.min_campaign_risk is not None and (
         f.campaign_risk is None or f.campaign_risk < c.min_campaign_risk - slack.risk
     ):
@@ -51,6 +54,10 @@ def matches(c: Condition, f: Facts, slack: Slack = NO_SLACK) -> bool:
     if c.min_requests is not None and f.requests < c.min_requests:
         return False
     return _attributes_match(c, f)
+
+
+def _own(f: Facts) -> float:
+    return f.risk if f.own_risk is None else f.own_risk
 
 
 def _attributes_match(c: Condition, f: Facts) -> bool:
@@ -69,6 +76,8 @@ def explain(c: Condition, f: Facts) -> str:
     parts = []
     if c.min_risk is not None:
         parts.append(f"risk {f.risk:.2f} >= {c.min_risk:.2f}")
+    if c.min_own_risk is not None:
+        parts.append(f"own risk {_own(f):.2f} >= {c.min_own_risk:.2f}")
     if c.min_campaign_risk is not None:
         parts.append(f"campaign risk {f.campaign_risk or 0.0:.2f} >= {c.min_campaign_risk:.2f}")
     if c.campaign_member is not None:

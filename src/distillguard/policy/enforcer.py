@@ -52,6 +52,7 @@ class _State:
     reasons: tuple[str, ...] = ()
     risk: float = 0.0
     campaign_risk: float | None = None
+    own_risk: float | None = None  # None until a caller tells it (then `risk` stands in)
     requests: int = 0
     met: dict[int, float] = field(default_factory=dict)  # rank -> since when its `when` holds
     hour: int = -1  # the hour (of stream time) the newest bucket counts
@@ -117,6 +118,7 @@ class Enforcer:
         attrs: AccountAttributes | None = None,
         tier: str | None = None,
         evidence: Sequence[str] = (),
+        own_risk: float | None = None,
     ) -> Transition | None:
         """Take one scored request of `account` into account; the level change, if any.
 
@@ -125,13 +127,16 @@ class Enforcer:
         `campaign_risk` its campaign's risk if it is linked into one, `evidence` the
         detectors' reasons (kept with an escalation), `now` the event's ts. A `tier` or
         `attrs` of None keeps what the enforcer knows (the default tier and an unknown
-        account's attributes at first).
+        account's attributes at first). `own_risk` is the risk of its own behaviour alone
+        (`Score.own_reading`; None: the last one holds), which `min_own_risk` reads.
         """
         with self._lock:
             st = self._ensure(account, tier, attrs)
             st.count(now)
             if risk is not None:
                 st.risk = risk
+            if own_risk is not None:
+                st.own_risk = own_risk
             st.campaign_risk = campaign_risk
             return self._evaluate(account, st, now, evidence)
 
@@ -155,7 +160,9 @@ class Enforcer:
         if account in self._allow:
             return None
         ladder = self.policy.ladder(st.tier)
-        facts = Facts(st.risk, st.campaign_risk, st.attrs, st.day, st.requests, st.tier)
+        facts = Facts(
+            st.risk, st.campaign_risk, st.attrs, st.day, st.requests, st.tier, st.own_risk
+        )
         found, cond = _highest_held(ladder, facts, st.met, now)
         target, forced = self._clamp(account, ladder, found)
         if target > st.rank:

@@ -42,6 +42,9 @@ class Condition(_Strict):
 
     min_risk: Share | None = None  # the account's risk, its campaign's included
     min_campaign_risk: Share | None = None  # only accounts linked into a campaign pass
+    # The account's own risk, its campaign's left out (`Score.own_held`): a level that asks
+    # for it is not reached on a campaign's risk alone.
+    min_own_risk: Share | None = None
     campaign_member: bool | None = None
     verification: tuple[Verification, ...] | None = None
     org_type: tuple[OrgType, ...] | None = None

@@ -134,9 +134,11 @@ class Replay:
             campaign_risk=score.campaign_risk,
             attrs=attrs,
             tier=tier,
+            own_risk=score.own_reading,
         )
         self._note(tally, t)
-        self.alone.observe(account, score.own_reading, now=event.ts, attrs=attrs, tier=tier)
+        own = score.own_reading
+        self.alone.observe(account, own, now=event.ts, attrs=attrs, tier=tier, own_risk=own)
         return verdict
 
     def _note(self, tally: AccountTally, t: Transition | None) -> None:
