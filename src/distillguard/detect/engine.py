@@ -144,6 +144,12 @@ MAX_LINKED_MEMBERS = 24
 CAMPAIGN_DETECTORS = frozenset({UsageDetector.name, ProbeDetector.name})
 
 
+def _held(recent: list[float], score: float, k: int) -> tuple[list[float], float]:
+    """The last `k` scorings with `score`, and the lowest of them (0 before there are `k`)."""
+    recent = [*recent[-(k - 1) :], score] if k > 1 else [score]
+    return recent, min(recent) if len(recent) >= k else 0.0
+
+
 class Analyzer:
     def __init__(self, config: AnalyzerConfig | None = None) -> None:
         self.config = config or AnalyzerConfig()
@@ -233,10 +239,8 @@ class Analyzer:
         track.max_score = max(track.max_score, score)
         track.over = track.over + 1 if score >= self.config.threshold else 0
         k = self.config.flag_after
-        track.recent = [*track.recent[-(k - 1) :], score] if k > 1 else [score]
-        track.held = min(track.recent) if len(track.recent) >= k else 0.0
-        track.own_recent = [*track.own_recent[-(k - 1) :], own] if k > 1 else [own]
-        track.own_held = min(track.own_recent) if len(track.own_recent) >= k else 0.0
+        track.recent, track.held = _held(track.recent, score, k)
+        track.own_recent, track.own_held = _held(track.own_recent, own, k)
         if track.first_flag is None and track.over >= self.config.flag_after:
             track.first_flag = track.profile.n
 

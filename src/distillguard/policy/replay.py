@@ -137,8 +137,7 @@ class Replay:
             own_risk=score.own_reading,
         )
         self._note(tally, t)
-        own = score.own_reading
-        self.alone.observe(account, own, now=event.ts, attrs=attrs, tier=tier, own_risk=own)
+        self.alone.observe(account, score.own_reading, now=event.ts, attrs=attrs, tier=tier)
         return verdict
 
     def _note(self, tally: AccountTally, t: Transition | None) -> None:
