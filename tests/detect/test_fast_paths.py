@@ -45,6 +45,11 @@ def ref_extract(event: Event, phrasing: bool) -> dict[str, Any]:
     convo = system + "\x00" + "\x00".join(m.content for m in req.messages if m.role == "user")
     prompt_tokens = resp.prompt_tokens if resp and resp.prompt_tokens is not None else None
     completion = resp.completion_tokens if resp and resp.completion_tokens is not None else 0
+    reasoning = (resp.reasoning_tokens or 0) if resp else 0
+    if resp is not None and resp.completion_tokens is None:  # no usage: from the answer's text
+        completion = sum(len(c.content) for c in resp.choices) // 4
+        thought = sum(len(c.reasoning_content or "") for c in resp.choices) // 4
+        reasoning = resp.reasoning_tokens or thought
     lowered = user[:3000].lower()
     tokens = text.words(lowered)
     found: set[str] = set()
@@ -76,7 +81,7 @@ def ref_extract(event: Event, phrasing: bool) -> dict[str, Any]:
         "turns": max(1, req.turns),
         "prompt_tokens": len(convo) // 4 if prompt_tokens is None else prompt_tokens,
         "completion_tokens": completion,
-        "reasoning_tokens": (resp.reasoning_tokens or 0) if resp else 0,
+        "reasoning_tokens": reasoning,
         "max_tokens": req.max_tokens,
         "temperature": req.temperature,
         "n": req.n,

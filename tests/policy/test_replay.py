@@ -125,6 +125,18 @@ def test_a_max_tokens_cap_degrades_only_answers_it_would_cut(
     assert replay.accounts["acct_a"].causes == {"cap_max_tokens": 1}
 
 
+def test_an_answer_logged_without_usage_is_measured_against_a_cap_by_its_text(
+    policy_of: Callable[..., Policy],
+) -> None:
+    policy = policy_of(tiers={"standard": {"max_tokens_max": 100}})
+    replay = Replay(policy, attributes={"acct_a": VERIFIED})
+    for ts, chars in ((0.0, 300), (1.0, 600)):  # about 75 and 150 tokens
+        raw = dict(event(ts, max_tokens=4096).raw)
+        raw["response"] = {"choices": [{"message": {"content": "x" * chars}}]}
+        replay.step(parse_event(raw))
+    assert replay.accounts["acct_a"].causes == {"cap_max_tokens": 1}
+
+
 def test_withheld_reasoning_degrades_only_answers_that_had_some(
     policy_of: Callable[..., Policy],
 ) -> None:

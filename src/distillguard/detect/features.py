@@ -15,7 +15,7 @@ import functools
 from typing import NamedTuple
 
 from distillguard.detect import text
-from distillguard.events import Event, Message, Response
+from distillguard.events import CHARS_PER_TOKEN, Event, Message, Response
 
 
 class RequestFeatures(NamedTuple):
@@ -101,10 +101,12 @@ def extract(event: Event, phrasing: bool = False) -> RequestFeatures:
     resp = event.response
     prompt_tokens = resp.prompt_tokens if resp is not None else None
     if prompt_tokens is None:
-        prompt_tokens = _convo_chars(system, users) // 4
-    completion = resp.completion_tokens if resp is not None else None
-    if completion is None:
-        completion = 0
+        prompt_tokens = _convo_chars(system, users) // CHARS_PER_TOKEN
+    # A log without `usage` counts its answers from their text: counting none would rank
+    # every such account at the bottom of answer length and output per prompt (on a
+    # detector-blind twin trace with usage taken out, AUROC fell 0.976 -> 0.929:
+    # benchmarks/robustness).
+    completion, reasoning = resp.answer_tokens() if resp is not None else (0, 0)
     lowered = user[:3000].lower()
     tokens = text.words(lowered)
     found = _cues(user, lowered, tokens, system) if phrasing else _NO_CUES
@@ -124,7 +126,7 @@ def extract(event: Event, phrasing: bool = False) -> RequestFeatures:
         max(1, len(users)),
         prompt_tokens,
         completion,
-        (resp.reasoning_tokens or 0) if resp is not None else 0,
+        reasoning,
         req.max_tokens,
         req.temperature,
         req.n,

@@ -2,6 +2,7 @@
 
 from distillguard.events.reader import EventReader, read_events
 from distillguard.events.schema import (
+    CHARS_PER_TOKEN,
     Choice,
     Event,
     FieldError,
@@ -14,6 +15,7 @@ from distillguard.events.schema import (
 from distillguard.events.writer import EventWriter, format_ts
 
 __all__ = [
+    "CHARS_PER_TOKEN",
     "Choice",
     "Event",
     "EventReader",

@@ -94,12 +94,27 @@ class Choice:
     has_logprobs: bool = False
 
 
+# About this many characters of English text make one token: the count a log without
+# `usage` is read with.
+CHARS_PER_TOKEN = 4
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     choices: tuple[Choice, ...] = ()
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     reasoning_tokens: int | None = None
+
+    def answer_tokens(self) -> tuple[int, int]:
+        """The answer's completion and reasoning tokens: as `usage` counts them, or, where the
+        log has the answer but no count (a stream's log has none unless the client asked for
+        it), estimated from the text of its choices (`CHARS_PER_TOKEN`)."""
+        if self.completion_tokens is not None:
+            return self.completion_tokens, self.reasoning_tokens or 0
+        content = sum([len(c.content) for c in self.choices])
+        thought = sum([len(c.reasoning_content or "") for c in self.choices])
+        return content // CHARS_PER_TOKEN, self.reasoning_tokens or thought // CHARS_PER_TOKEN
 
 
 @dataclass(frozen=True, slots=True)

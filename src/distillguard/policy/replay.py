@@ -196,9 +196,9 @@ class Replay:
 def _cut(event: Event, cap: object) -> bool:
     """Whether the logged answer was longer than a max_tokens cap (so the cap would cut it)."""
     r = event.response
-    if r is None or r.completion_tokens is None or not isinstance(cap, int):
+    if r is None or not isinstance(cap, int):
         return False
-    per_choice = r.completion_tokens / max(1, len(r.choices))
+    per_choice = r.answer_tokens()[0] / max(1, len(r.choices))
     return per_choice > cap
 
 

@@ -1,0 +1,261 @@
+"""Detection on logs that leave optional fields out: does it hold when a log is thinner?
+
+    .venv/bin/python benchmarks/robustness/run.py --data /work/shared/data \\
+        [--generator independent blind2] [--seed 202 404] [--compare REV] [--ablations ...]
+
+`spec/events.md` makes most of an event optional: `usage`, `finish_reason`, the client's
+address, user agent and key, the organisation, even the whole `response`. A provider's log
+may well lack some of them (an OpenAI-style stream carries no `usage` unless the client asks
+for it), and a held-back trace written by another tool may too. Each ablation writes a copy of
+a detector-blind twin trace (the generators of benchmarks/independent and benchmarks/blind2)
+with one thing taken out, runs `distillguard analyze` on it, and scores it against the labels
+as `benchmarks/independent/run.py` does (AUROC, AUROC of the solo attackers, best TPR at a
+benign FPR <= 1%, and TPR and FPR of the `flagged` column). `--compare REV` adds the detector
+as it was at git revision REV beside the working tree's.
+
+Writes RESULTS.md and results.json beside this file (not with --smoke).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks.*
+
+from benchmarks.independent.run import (  # noqa: E402
+    GENERATORS,
+    analyze,
+    cli,
+    run,
+    score_run,
+)
+
+Event = dict[str, Any]
+
+
+def _choices(e: Event) -> list[dict[str, Any]]:
+    r = e.get("response")
+    return (r.get("choices") or []) if isinstance(r, dict) else []
+
+
+def _no_usage(e: Event) -> None:
+    if isinstance(e.get("response"), dict):
+        e["response"].pop("usage", None)
+
+
+def _stream_no_usage(e: Event) -> None:
+    if e["request"].get("stream"):
+        _no_usage(e)
+
+
+def _no_finish_reason(e: Event) -> None:
+    for c in _choices(e):
+        c.pop("finish_reason", None)
+
+
+def _no_network(e: Event) -> None:
+    for field in ("ip", "user_agent", "key"):
+        e.pop(field, None)
+
+
+def _no_org(e: Event) -> None:
+    e.pop("org", None)
+
+
+def _no_response(e: Event) -> None:
+    e.pop("response", None)
+
+
+def _numeric_ts(e: Event) -> None:
+    e["ts"] = dt.datetime.fromisoformat(e["ts"].replace("Z", "+00:00")).timestamp()
+
+
+# name -> (what is taken out, the change to one event); "none" is the trace as written.
+ABLATIONS: dict[str, tuple[str, Callable[[Event], None] | None]] = {
+    "none": ("nothing: the trace as generated", None),
+    "no_usage": ("`response.usage` of every event", _no_usage),
+    "stream_no_usage": ("`response.usage` of streamed requests (`stream: true`)", _stream_no_usage),
+    "no_finish_reason": ("`finish_reason` of every choice", _no_finish_reason),
+    "no_network": ("`ip`, `user_agent` and `key`", _no_network),
+    "no_org": ("`org`", _no_org),
+    "no_response": ("the whole `response` (a log of requests only)", _no_response),
+    "numeric_ts": ("nothing: `ts` written as Unix seconds, as the spec allows", _numeric_ts),
+}
+
+
+def ablate(src: Path, dst: Path, change: Callable[[Event], None]) -> int:
+    """Copy the event log with `change` applied to each event; how many events."""
+    n = 0
+    with src.open("rb") as fh, dst.open("wb") as out:
+        for line in fh:
+            if not line.strip():
+                continue
+            event = orjson.loads(line)
+            change(event)
+            out.write(orjson.dumps(event) + b"\n")
+            n += 1
+    return n
+
+
+def generate(generator: str, seed: int, args: argparse.Namespace, d: Path) -> dict[str, Any]:
+    shutil.rmtree(d, ignore_errors=True)
+    cmd = [sys.executable, str(GENERATORS[generator] / "generate.py"), "--out", str(d)]
+    cmd += ["--seed", str(seed), "--accounts", str(args.accounts), "--days", str(args.days)]
+    cmd += ["--variant", "twins"]
+    if args.data:
+        cmd += ["--data", str(args.data)]
+    rc, text, secs = run(cmd)
+    if rc != 0:
+        sys.exit(f"generator {generator} failed ({rc}):\n{text}")
+    return {"generator": generator, "seed": seed, "variant": "twins", "seconds": round(secs, 1)}
+
+
+def one_trace(generator: str, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    d = work / f"{generator}-{seed}"
+    info = generate(generator, seed, args, d)
+    labels = [
+        row
+        for row in map(json.loads, (d / "labels.jsonl").read_text().splitlines())
+        if row.get("account")
+    ]
+    info["accounts"] = len(labels)
+    info["ablations"] = {}
+    detectors = ["full", *(f"full@{rev}" for rev in args.compare)]
+    for name in args.ablations:
+        what, change = ABLATIONS[name]
+        events = d / "events.jsonl"
+        if change is not None:
+            events = d / f"events_{name}.jsonl"
+            ablate(d / "events.jsonl", events, change)
+        rc, text, _ = run([*cli(), "validate", str(events)])
+        row: dict[str, Any] = {"takes_out": what, "valid": rc == 0, "detectors": {}}
+        if rc != 0:
+            row["validate"] = text[-500:]
+        for det in detectors:
+            out = d / f"out_{name}_{det.replace('@', '_at_')}"
+            rc, text, secs = analyze(det, events, out, work)
+            if rc != 0:
+                row["detectors"][det] = {"error": text[-2000:], "rc": rc}
+                continue
+            scored = score_run(labels, out)
+            keep = ("auroc", "auroc_solo_attackers", "tpr_at_fpr_1pct", "tpr_flagged")
+            row["detectors"][det] = {k: scored[k] for k in (*keep, "fpr_flagged")}
+            row["detectors"][det]["analyze_seconds"] = round(secs, 1)
+        print(f"{generator}-{seed} {name}: {json.dumps(row['detectors'])}", file=sys.stderr)
+        info["ablations"][name] = row
+        if change is not None:
+            events.unlink()
+    if not args.keep:
+        (d / "events.jsonl").unlink()
+    return info
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def report(meta: dict[str, Any], traces: list[dict[str, Any]]) -> str:
+    changed = meta["changed_src"]
+    dirty = f" with uncommitted changes to {', '.join(changed)}" if changed else ""
+    lines = [
+        "# Detection on thinner logs: optional fields taken out",
+        "",
+        __doc__.split("\n\n")[2].replace("\n", " ").strip(),
+        "",
+        f"- Date: {meta['date']}",
+        f"- Machine: {meta['machine']}",
+        f"- Git commit: `{meta['commit']}`{dirty}",
+        f"- Command: `{meta['command']}`",
+        f"- Wall time: {meta['wall_seconds']:.0f} s",
+        "",
+    ]
+    for t in traces:
+        lines += [
+            f"## {t['generator']}, seed {t['seed']} (twins, {t['accounts']} accounts)",
+            "",
+            "| taken out | detector | AUROC | AUROC, solo attackers | best TPR at FPR <= 1% "
+            "| TPR (flagged) | benign FPR (flagged) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, row in t["ablations"].items():
+            for det, r in row["detectors"].items():
+                if "error" in r:
+                    lines.append(f"| {name} | {det} | error (rc {r['rc']}) | | | | |")
+                    continue
+                lines.append(
+                    f"| {name} | {det} | {r['auroc']:.3f} | {r['auroc_solo_attackers']:.3f} | "
+                    f"{_pct(r['tpr_at_fpr_1pct'])} | {_pct(r['tpr_flagged'])} | "
+                    f"{_pct(r['fpr_flagged'])} |"
+                )
+        lines.append("")
+    lines += ["What each ablation takes out:", ""]
+    lines += [f"- `{k}`: {what}" for k, (what, _) in ABLATIONS.items()]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--generator", nargs="+", default=["independent", "blind2"])
+    ap.add_argument("--seed", type=int, nargs="+", default=[202, 404], help="one per generator")
+    ap.add_argument("--ablations", nargs="+", default=list(ABLATIONS), choices=list(ABLATIONS))
+    ap.add_argument("--compare", nargs="*", default=[], metavar="REV")
+    ap.add_argument("--accounts", type=int, default=250)
+    ap.add_argument("--days", type=float, default=2.0)
+    ap.add_argument("--data", type=Path, default=None)
+    ap.add_argument("--keep", action="store_true", help="keep the traces' events.jsonl")
+    ap.add_argument("--smoke", action="store_true", help="~30 accounts, half a day")
+    args = ap.parse_args(argv)
+    if len(args.seed) != len(args.generator):
+        ap.error("give one --seed per --generator")
+    unknown = [g for g in args.generator if g not in GENERATORS]
+    if unknown:
+        ap.error(f"unknown generator {unknown}; known: {sorted(GENERATORS)}")
+    if args.smoke:
+        args.accounts, args.days = 30, 0.5
+    work = HERE / "work" / ("smoke" if args.smoke else "full")
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    traces = [one_trace(g, s, args, work) for g, s in zip(args.generator, args.seed, strict=True)]
+    git = ["git", "-C", str(ROOT)]
+    status = [*git, "status", "--porcelain", "--", "src"]
+    meta = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        "commit": subprocess.run(
+            [*git, "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip(),
+        "changed_src": sorted(
+            line[3:]
+            for line in subprocess.run(status, capture_output=True, text=True).stdout.splitlines()
+        ),
+        "command": " ".join(["python benchmarks/robustness/run.py", *(argv or sys.argv[1:])]),
+        "wall_seconds": time.perf_counter() - started,
+    }
+    dest = work if args.smoke else HERE
+    (dest / "results.json").write_text(
+        json.dumps({"meta": meta, "traces": traces}, indent=1) + "\n"
+    )
+    (dest / "RESULTS.md").write_text(report(meta, traces))
+    print(f"wrote {dest / 'RESULTS.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
