@@ -205,8 +205,26 @@ def report(meta: dict[str, Any], traces: list[dict[str, Any]]) -> str:
         lines.append("")
     lines += ["What each ablation takes out:", ""]
     lines += [f"- `{k}`: {what}" for k, (what, _) in ABLATIONS.items()]
+    lines += ["", "## How to read this", ""]
+    lines += [f"- {note}" for note in NOTES]
     lines.append("")
     return "\n".join(lines)
+
+
+NOTES = [
+    "Where a log has an answer but no `usage`, detection counts the answer's tokens from its "
+    "text (about one per four characters, `events.Response.answer_tokens`); before 79f62eb it "
+    "counted none, so every such account sat at the bottom of answer length and output per "
+    "prompt. Compare the `full@REV` rows of a revision before it.",
+    "Text-counted lengths are not always the numbers `usage` gives (on independent B the "
+    "median ratio is 1.0, but a tenth of answers have a quarter of the text their count "
+    "says), so a trace without usage can score a little better or worse than with it: "
+    "neither is the truth, both are one generator's world.",
+    "`no_response` leaves only the requests: answer length, output per prompt and answers at "
+    "the cap are gone, and what is left is what the traffic asks for.",
+    "The address, user agent, key and organisation feed campaign linking only; the walk "
+    "networks and behavioural links that catch the networks on these traces do not read them.",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,7 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--keep", action="store_true", help="keep the traces' events.jsonl")
     ap.add_argument("--smoke", action="store_true", help="~30 accounts, half a day")
+    ap.add_argument(
+        "--report", action="store_true", help="only write RESULTS.md again from results.json"
+    )
     args = ap.parse_args(argv)
+    if args.report:
+        saved = json.loads((HERE / "results.json").read_text())
+        (HERE / "RESULTS.md").write_text(report(saved["meta"], saved["traces"]))
+        return 0
     if len(args.seed) != len(args.generator):
         ap.error("give one --seed per --generator")
     unknown = [g for g in args.generator if g not in GENERATORS]
