@@ -1,7 +1,7 @@
 """Score distillguard's detectors on traffic from a detector-blind generator.
 
     python benchmarks/independent/run.py [--smoke] [--seeds 101 202] [--accounts 250] [--days 2]
-        [--generator independent|blind2] [--compare REV ...]
+        [--generator independent|blind2|blind3] [--compare REV ...]
 
 `--generator` picks the generator (benchmarks/independent, the default, or benchmarks/blind2,
 written later by another author who read neither the detector nor the first generator); the
@@ -37,7 +37,11 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DETECTORS = ["full", "meanrank", "rate", "prada"]
-GENERATORS = {"independent": HERE, "blind2": ROOT / "benchmarks" / "blind2"}
+GENERATORS = {
+    "independent": HERE,
+    "blind2": ROOT / "benchmarks" / "blind2",
+    "blind3": ROOT / "benchmarks" / "blind3",
+}
 INTROS = {
     "independent": (
         "Traces from `benchmarks/independent/generate.py`, written without reading the detector, "
@@ -56,6 +60,13 @@ INTROS = {
         "on these traces before their first run (at c95ee3b); since then the walk networks' "
         "core (`detect/walks.py`), set after reading their walk networks, and the policy's "
         "verify cool-down were, so they are no longer fully unseen."
+    ),
+    "blind3": (
+        "Traces from `benchmarks/blind3/generate.py`, written by a fourth author who was told "
+        "not to read the detector, the policy, the tests, the other generators or their "
+        "benchmarks (only the event format, the public data and a description of the kinds "
+        "of customers and attacks). Its first run is this one: no detector or policy "
+        "parameter was set on these traces."
     ),
 }
 
@@ -207,7 +218,7 @@ def trace(name: str, seed: int, variant: str, args, work: Path) -> dict:
         "--accounts",
         str(args.accounts),
         "--days",
-        str(args.days),
+        f"{args.days:g}",
         "--variant",
         variant,
     ]

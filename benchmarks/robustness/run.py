@@ -115,7 +115,7 @@ def ablate(src: Path, dst: Path, change: Callable[[Event], None]) -> int:
 def generate(generator: str, seed: int, args: argparse.Namespace, d: Path) -> dict[str, Any]:
     shutil.rmtree(d, ignore_errors=True)
     cmd = [sys.executable, str(GENERATORS[generator] / "generate.py"), "--out", str(d)]
-    cmd += ["--seed", str(seed), "--accounts", str(args.accounts), "--days", str(args.days)]
+    cmd += ["--seed", str(seed), "--accounts", str(args.accounts), "--days", f"{args.days:g}"]
     cmd += ["--variant", "twins"]
     if args.data:
         cmd += ["--data", str(args.data)]

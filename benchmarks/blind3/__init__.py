@@ -1,0 +1,1 @@
+"""blind3: a detector-blind synthetic traffic generator (see README.md)."""
