@@ -449,6 +449,33 @@ def report(meta: dict, traces: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def run_meta(script: str, argv: list[str] | None, started: float) -> dict:
+    """When, where and on what code a benchmark ran: date, machine, commit (and the files
+    under src/ changed since it), the command and the wall time."""
+    git = ["git", "-C", str(ROOT)]
+    status = [*git, "status", "--porcelain", "--", "src"]
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True)
+    changed = subprocess.run(status, capture_output=True, text=True).stdout.splitlines()
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        "commit": head.stdout.strip(),
+        "changed_src": sorted(line[3:] for line in changed),
+        "command": " ".join([f"python {script}", *(argv or sys.argv[1:])]),
+        "wall_seconds": time.perf_counter() - started,
+    }
+
+
+def save(dest: Path, meta: dict, traces: list[dict], markdown: str) -> None:
+    """results.json and RESULTS.md into `dest`."""
+    (dest / "results.json").write_text(
+        json.dumps({"meta": meta, "traces": traces}, indent=1) + "\n"
+    )
+    (dest / "RESULTS.md").write_text(markdown)
+    print(f"wrote {dest / 'RESULTS.md'}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--smoke", action="store_true", help="tiny run (~30 accounts, half a day)")
@@ -486,30 +513,9 @@ def main(argv: list[str] | None = None) -> int:
             for lab in map(json.loads, (work / name / "labels.jsonl").read_text().splitlines())
         }
         traces.append(t)
-    git = ["git", "-C", str(ROOT)]
-    meta = {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}",
-        "commit": subprocess.run(
-            [*git, "rev-parse", "HEAD"], capture_output=True, text=True
-        ).stdout.strip(),
-        "changed_src": sorted(
-            line[3:]
-            for line in subprocess.run(
-                [*git, "status", "--porcelain", "--", "src"], capture_output=True, text=True
-            ).stdout.splitlines()
-        ),
-        "command": " ".join(["python benchmarks/independent/run.py", *(argv or sys.argv[1:])]),
-        "wall_seconds": time.perf_counter() - started,
-        "generator": args.generator,
-    }
-    dest = work if args.smoke else home
-    (dest / "results.json").write_text(
-        json.dumps({"meta": meta, "traces": traces}, indent=1) + "\n"
-    )
-    (dest / "RESULTS.md").write_text(report(meta, traces))
-    print(f"wrote {dest / 'RESULTS.md'}", file=sys.stderr)
+    meta = run_meta("benchmarks/independent/run.py", argv, started)
+    meta["generator"] = args.generator
+    save(work if args.smoke else home, meta, traces, report(meta, traces))
     return 0
 
 

@@ -21,10 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -42,6 +39,8 @@ from benchmarks.independent.run import (  # noqa: E402
     analyze,
     cli,
     run,
+    run_meta,
+    save,
     score_run,
 )
 
@@ -257,28 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     traces = [one_trace(g, s, args, work) for g, s in zip(args.generator, args.seed, strict=True)]
-    git = ["git", "-C", str(ROOT)]
-    status = [*git, "status", "--porcelain", "--", "src"]
-    meta = {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}",
-        "commit": subprocess.run(
-            [*git, "rev-parse", "HEAD"], capture_output=True, text=True
-        ).stdout.strip(),
-        "changed_src": sorted(
-            line[3:]
-            for line in subprocess.run(status, capture_output=True, text=True).stdout.splitlines()
-        ),
-        "command": " ".join(["python benchmarks/robustness/run.py", *(argv or sys.argv[1:])]),
-        "wall_seconds": time.perf_counter() - started,
-    }
-    dest = work if args.smoke else HERE
-    (dest / "results.json").write_text(
-        json.dumps({"meta": meta, "traces": traces}, indent=1) + "\n"
-    )
-    (dest / "RESULTS.md").write_text(report(meta, traces))
-    print(f"wrote {dest / 'RESULTS.md'}", file=sys.stderr)
+    meta = run_meta("benchmarks/robustness/run.py", argv, started)
+    save(work if args.smoke else HERE, meta, traces, report(meta, traces))
     return 0
 
 
