@@ -47,9 +47,9 @@ def ref_extract(event: Event, phrasing: bool) -> dict[str, Any]:
     completion = resp.completion_tokens if resp and resp.completion_tokens is not None else 0
     reasoning = (resp.reasoning_tokens or 0) if resp else 0
     if resp is not None and resp.completion_tokens is None:  # no usage: from the answer's text
-        completion = sum(len(c.content) for c in resp.choices) // 4
         thought = sum(len(c.reasoning_content or "") for c in resp.choices) // 4
         reasoning = resp.reasoning_tokens or thought
+        completion = sum(len(c.content) for c in resp.choices) // 4 + reasoning
     lowered = user[:3000].lower()
     tokens = text.words(lowered)
     found: set[str] = set()

@@ -37,7 +37,7 @@ def test_an_answer_without_usage_counts_a_token_per_four_characters(
         {"message": {"content": "b" * 400}},
     ]
     f = extract(parse_event(raw))
-    assert (f.completion_tokens, f.reasoning_tokens) == (1100, 200)
+    assert (f.completion_tokens, f.reasoning_tokens) == (1300, 200)  # reasoning included
 
 
 def test_usage_when_logged_is_the_count_whatever_the_text(
@@ -59,3 +59,14 @@ def test_a_log_without_usage_scores_as_the_same_log_with_it(
     assert scores["acct_harvest"] >= 0.35  # a harvest, or the comparison says nothing
     for a in without.results()[0]:
         assert a.score == scores[a.account], a.account
+
+
+def test_reasoning_tokens_are_counted_once_as_part_of_the_completion(
+    make_event: Callable[..., Event],
+) -> None:
+    raw = _raw(make_event(1.8e9, completion_tokens=1000))
+    raw["response"]["usage"]["completion_tokens_details"] = {"reasoning_tokens": 600}
+    analyzer = run([parse_event(raw)])
+    usage = analyzer.tracks["acct_a"].usage
+    assert usage is not None
+    assert round(usage.mean_out()) == 1000

@@ -107,14 +107,16 @@ class Response:
     reasoning_tokens: int | None = None
 
     def answer_tokens(self) -> tuple[int, int]:
-        """The answer's completion and reasoning tokens: as `usage` counts them, or, where the
-        log has the answer but no count (a stream's log has none unless the client asked for
-        it), estimated from the text of its choices (`CHARS_PER_TOKEN`)."""
+        """The answer's completion tokens (its reasoning included, as `usage` counts them) and
+        the reasoning tokens among them: from `usage`, or, where the log has the answer but no
+        count (a stream's log has none unless the client asked for it), estimated from the
+        text of its choices (`CHARS_PER_TOKEN`)."""
         if self.completion_tokens is not None:
             return self.completion_tokens, self.reasoning_tokens or 0
         content = sum([len(c.content) for c in self.choices])
         thought = sum([len(c.reasoning_content or "") for c in self.choices])
-        return content // CHARS_PER_TOKEN, self.reasoning_tokens or thought // CHARS_PER_TOKEN
+        reasoning = self.reasoning_tokens or thought // CHARS_PER_TOKEN
+        return content // CHARS_PER_TOKEN + reasoning, reasoning
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,7 +136,9 @@ class UsageDetector:
             # answer a harvest keeps comes after its last tool result.
             self.served += 1
             self.capped += f.capped
-            out = f.completion_tokens + f.reasoning_tokens
+            # `completion_tokens` counts the reasoning too (`reasoning_tokens` is its part,
+            # as OpenAI's usage and the spec give it): added again, it counted twice.
+            out = f.completion_tokens
             self.log_out += math.log1p(out)
             self.log_ratio += math.log((out + 1) / (f.prompt_tokens + 1))
         self._clock(f.ts)
