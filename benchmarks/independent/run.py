@@ -65,8 +65,10 @@ INTROS = {
         "Traces from `benchmarks/blind3/generate.py`, written by a fourth author who was told "
         "not to read the detector, the policy, the tests, the other generators or their "
         "benchmarks (only the event format, the public data and a description of the kinds "
-        "of customers and attacks). Its first run is this one: no detector or policy "
-        "parameter was set on these traces."
+        "of customers and attacks). Its first run, at 429d731 before any change, is kept in "
+        "`RESULTS-first-run.md`; the one change since (60b7754: reasoning tokens counted once, "
+        "as the spec's usage counts them) was a correction to the spec, not set on these "
+        "traces, and `--compare` shows the code before it."
     ),
 }
 
