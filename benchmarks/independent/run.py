@@ -400,11 +400,7 @@ def report(meta: dict, traces: list[dict]) -> str:
         "from the labels and the `score` and `flagged` columns of `distillguard analyze` output"
         "; `full@REV` is the full detector as it was at git revision REV.",
         "",
-        f"- Date: {meta['date']}",
-        f"- Machine: {meta['machine']}",
-        f"- Git commit: `{meta['commit']}`{dirty}",
-        f"- Command: `{meta['command']}`",
-        f"- Wall time: {meta['wall_seconds']:.0f} s",
+        *meta_lines(meta, dirty),
         "",
         "## Traces",
         "",
@@ -467,6 +463,21 @@ def run_meta(script: str, argv: list[str] | None, started: float) -> dict:
         "command": " ".join([f"python {script}", *(argv or sys.argv[1:])]),
         "wall_seconds": time.perf_counter() - started,
     }
+
+
+def meta_lines(meta: dict, dirty: str | None = None) -> list[str]:
+    """The date, machine, commit (`dirty`: what to say of uncommitted changes), command and
+    wall time of `run_meta`, as Markdown items."""
+    changed = meta["changed_src"]
+    if dirty is None:
+        dirty = f" with uncommitted changes to {', '.join(changed)}" if changed else ""
+    return [
+        f"- Date: {meta['date']}",
+        f"- Machine: {meta['machine']}",
+        f"- Git commit: `{meta['commit']}`{dirty}",
+        f"- Command: `{meta['command']}`",
+        f"- Wall time: {meta['wall_seconds']:.0f} s",
+    ]
 
 
 def save(dest: Path, meta: dict, traces: list[dict], markdown: str) -> None:

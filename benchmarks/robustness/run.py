@@ -38,6 +38,7 @@ from benchmarks.independent.run import (  # noqa: E402
     GENERATORS,
     analyze,
     cli,
+    meta_lines,
     run,
     run_meta,
     save,
@@ -169,18 +170,12 @@ def _pct(x: float) -> str:
 
 
 def report(meta: dict[str, Any], traces: list[dict[str, Any]]) -> str:
-    changed = meta["changed_src"]
-    dirty = f" with uncommitted changes to {', '.join(changed)}" if changed else ""
     lines = [
         "# Detection on thinner logs: optional fields taken out",
         "",
         __doc__.split("\n\n")[2].replace("\n", " ").strip(),
         "",
-        f"- Date: {meta['date']}",
-        f"- Machine: {meta['machine']}",
-        f"- Git commit: `{meta['commit']}`{dirty}",
-        f"- Command: `{meta['command']}`",
-        f"- Wall time: {meta['wall_seconds']:.0f} s",
+        *meta_lines(meta),
         "",
     ]
     for t in traces:
