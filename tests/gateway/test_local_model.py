@@ -239,10 +239,11 @@ def test_answers_carry_their_accounts_watermark(
         SECRET.encode(), ["acct_bob", "acct_alice"] + [f"a{i}" for i in range(48)]
     )
     tokenize = lambda t: engine.tokenizer(t, add_special_tokens=False)["input_ids"]  # noqa: E731
-    report = audit(marked["alice"], tokenize, ring, SCHEME, alpha=0.01)
+    # At alpha 0.01 the 49 keys that leaked nothing would name one in 1 audit of 100 by design.
+    report = audit(marked["alice"], tokenize, ring, SCHEME, alpha=1e-6)
     assert [f.account for f in report.flagged] == ["acct_alice"]
     assert report.flagged[0].score.p_raw < 1e-8, report.flagged[0].score
-    plain = audit(marked["none"], tokenize, ring, SCHEME, alpha=0.01)
+    plain = audit(marked["none"], tokenize, ring, SCHEME, alpha=1e-6)
     assert plain.flagged == ()
 
 
@@ -265,6 +266,8 @@ def test_audit_command_names_the_account(tmp_path: Path, marked: dict[str, list[
             str(config),
             "--accounts",
             str(accounts),
+            "--alpha",  # see _audit_setup
+            "1e-6",
             "--json",
             str(out),
         ],
@@ -277,12 +280,15 @@ def test_audit_command_names_the_account(tmp_path: Path, marked: dict[str, list[
 
 
 def _audit_setup(tmp_path: Path, *accounts: str) -> list[str]:
-    """`--config` with the tests' watermark secret and `--accounts` naming `accounts`."""
+    """`--config` with the tests' watermark secret, `--accounts` naming `accounts`, and an
+    alpha of 1e-6: at the default 0.01 an account that leaked nothing, whose p-value is
+    uniform, is named in 1 run of 100 by design (CI once named acct_carol at p 4e-4, Holm
+    8e-4); the leaking account's p-value here is far below 1e-6."""
     listed = tmp_path / "accounts.txt"
     listed.write_text("\n".join(accounts) + "\n")
     config = tmp_path / "dg.toml"
     config.write_text(f'[watermark]\nenabled = true\nsecret = "{SECRET}"\n')
-    return ["--config", str(config), "--accounts", str(listed)]
+    return ["--config", str(config), "--accounts", str(listed), "--alpha", "1e-6"]
 
 
 @needs_model
