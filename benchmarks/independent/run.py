@@ -207,26 +207,20 @@ def generated(text: str, d: Path) -> dict:
     }
 
 
+def generate(generator: str, out: Path, seed: int, variant: str, args) -> tuple[int, str, float]:
+    """Run a generator into `out` (emptied first) at `args`' size: its status, output, time."""
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, str(GENERATORS[generator] / "generate.py"), "--out", str(out)]
+    cmd += ["--seed", str(seed), "--accounts", str(args.accounts), "--days", f"{args.days:g}"]
+    cmd += ["--variant", variant]
+    if args.data:
+        cmd += ["--data", str(args.data)]
+    return run(cmd)
+
+
 def trace(name: str, seed: int, variant: str, args, work: Path) -> dict:
     d = work / name
-    shutil.rmtree(d, ignore_errors=True)
-    gen = [
-        sys.executable,
-        str(GENERATORS[args.generator] / "generate.py"),
-        "--out",
-        str(d),
-        "--seed",
-        str(seed),
-        "--accounts",
-        str(args.accounts),
-        "--days",
-        f"{args.days:g}",
-        "--variant",
-        variant,
-    ]
-    if args.data:
-        gen += ["--data", str(args.data)]
-    rc, text, secs = run(gen)
+    rc, text, secs = generate(args.generator, d, seed, variant, args)
     if rc != 0:
         sys.exit(f"generator failed ({rc}):\n{text}")
     info = {

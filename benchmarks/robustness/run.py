@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from benchmarks.independent.run import (  # noqa: E402
     GENERATORS,
     analyze,
     cli,
+    generate,
     meta_lines,
     run,
     run_meta,
@@ -112,14 +112,8 @@ def ablate(src: Path, dst: Path, change: Callable[[Event], None]) -> int:
     return n
 
 
-def generate(generator: str, seed: int, args: argparse.Namespace, d: Path) -> dict[str, Any]:
-    shutil.rmtree(d, ignore_errors=True)
-    cmd = [sys.executable, str(GENERATORS[generator] / "generate.py"), "--out", str(d)]
-    cmd += ["--seed", str(seed), "--accounts", str(args.accounts), "--days", f"{args.days:g}"]
-    cmd += ["--variant", "twins"]
-    if args.data:
-        cmd += ["--data", str(args.data)]
-    rc, text, secs = run(cmd)
+def twin_trace(generator: str, seed: int, args: argparse.Namespace, d: Path) -> dict[str, Any]:
+    rc, text, secs = generate(generator, d, seed, "twins", args)
     if rc != 0:
         sys.exit(f"generator {generator} failed ({rc}):\n{text}")
     return {"generator": generator, "seed": seed, "variant": "twins", "seconds": round(secs, 1)}
@@ -127,7 +121,7 @@ def generate(generator: str, seed: int, args: argparse.Namespace, d: Path) -> di
 
 def one_trace(generator: str, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     d = work / f"{generator}-{seed}"
-    info = generate(generator, seed, args, d)
+    info = twin_trace(generator, seed, args, d)
     labels = [
         row
         for row in map(json.loads, (d / "labels.jsonl").read_text().splitlines())
