@@ -28,6 +28,7 @@ from distillguard.detect.features import extract
 from distillguard.detect.scoring import (
     MIN_OWN_LEAN,
     behaviour_risk,
+    inherit,
     inherited_risk,
     level,
     ranked_risk,
@@ -331,7 +332,7 @@ def test_a_score_ranks_only_what_it_reads_and_gives_the_same(make_event) -> None
             assert full is not None and part == full.percentiles[:6]
         for campaign, own in ((0.9, 0.1), (0.1, 0.9), (0.5, 0.5)):
             leans = ranks is not None and level(u, ranks) >= MIN_OWN_LEAN
-            want = own if campaign <= own or not leans else campaign
+            want = own if campaign <= own or not leans else inherit(campaign, own)
             assert inherited_risk(lvl, campaign, own) == want
 
 

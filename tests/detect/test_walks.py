@@ -8,6 +8,7 @@ from traffic import T0, evaluation, harvest, labeller, population, run, tutoring
 
 from distillguard.detect.detectors.usage import UsageDetector
 from distillguard.detect.engine import CAMPAIGNS, Analyzer, AnalyzerConfig
+from distillguard.detect.scoring import TIE_BREAK, inherit
 from distillguard.detect.text import AREA_NAMES
 from distillguard.detect.walks import (
     WalkLinkConfig,
@@ -50,6 +51,26 @@ def test_a_network_with_its_own_set_up_per_member_is_linked_and_flagged(make_eve
     assert net[0].reasons[0].startswith(f"member of walk network {walk.campaign} (12 accounts")
     walked = {(p.a, p.b) for p in analyzer.campaign_links[walk.campaign] if p.kind == "walk"}
     assert ("net00", "net01") in walked  # the console draws why they are one network
+
+
+def test_members_that_inherit_a_risk_keep_the_order_of_their_own(make_event) -> None:
+    analyzer = run(population(make_event, n=60, gap=1000) + _network(make_event), CONFIG)
+    accounts, campaigns = analyzer.results()
+    (walk,) = [c for c in campaigns if c.campaign in analyzer.walks]
+    own = {a.account: dict(a.evidence)["behaviour"] for a in accounts}
+    heirs = [a for a in accounts if a.campaign == walk.campaign and a.score > own[a.account]]
+    assert len(heirs) >= 0.8 * len(walk.members)
+    # Not one tied risk: within a tie-break below the campaign's, in the order of their own.
+    assert all(walk.score - TIE_BREAK <= a.score < walk.score for a in heirs)
+    by_score = sorted(heirs, key=lambda a: a.score)
+    assert [own[a.account] for a in by_score] == sorted(own[a.account] for a in heirs)
+    assert len({round(own[a.account], 4) for a in heirs}) > 1  # there is an order to keep
+
+
+def test_an_inherited_risk_is_never_below_the_members_own() -> None:
+    assert inherit(1.0, 0.2) < inherit(1.0, 0.3) < 1.0
+    assert inherit(0.5, 0.49999) >= 0.49999 and inherit(0.5, 0.5) == 0.5
+    assert inherit(1.0, 0.0) == 1.0 - TIE_BREAK
 
 
 def test_products_walking_one_domain_are_not_walks(make_event) -> None:

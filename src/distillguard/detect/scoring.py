@@ -275,7 +275,7 @@ def member_risk(
     """
     if campaign <= own or not leans(detectors, population):
         return own
-    return campaign
+    return inherit(campaign, own)
 
 
 def inherited_risk(level: float | None, campaign: float, own: float, walk: bool = False) -> float:
@@ -288,7 +288,19 @@ def inherited_risk(level: float | None, campaign: float, own: float, walk: bool 
     """
     if campaign <= own or level is None:
         return own
-    return campaign if level >= (FLOOR if walk else MIN_OWN_LEAN) else own
+    return inherit(campaign, own) if level >= (FLOOR if walk else MIN_OWN_LEAN) else own
+
+
+# How far an inherited risk sits below its campaign's, at most: members of one campaign
+# would otherwise all hold the same risk (1.0 where it saturates), so a member that barely
+# leans ranked level with the campaign's strongest harvester in a reviewer's queue and in
+# any ranking of accounts. Far below every policy and flag threshold's resolution.
+TIE_BREAK = 1e-3
+
+
+def inherit(campaign: float, own: float) -> float:
+    """A member's inherited risk: its campaign's, ordered within it by the member's own."""
+    return max(own, campaign - TIE_BREAK * (1.0 - own))
 
 
 def plain_mean_rank(detectors: Sequence[Detector], population: Population) -> float:
