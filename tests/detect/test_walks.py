@@ -183,8 +183,8 @@ def test_a_product_chained_into_a_network_is_cut_loose() -> None:
 
 def test_two_networks_joined_by_a_bridge_come_apart() -> None:
     names = AREA_NAMES[2:8]
-    first = {f"a{k}": _walker({names[0]: 60 + k, names[1]: 50, names[2]: 40}) for k in range(6)}
-    second = {f"b{k}": _walker({names[3]: 60 + k, names[4]: 50, names[5]: 40}) for k in range(6)}
+    first = {f"a{k}": _walker({names[0]: 60 + k, names[1]: 50, names[2]: 40}) for k in range(12)}
+    second = {f"b{k}": _walker({names[3]: 60 + k, names[4]: 50, names[5]: 40}) for k in range(12)}
     usages = {**first, **second}
     for u in usages.values():
         u.n = u.new = sum(u.areas.values())
@@ -209,3 +209,24 @@ def test_one_organisations_accounts_are_one_customer_not_a_network(make_event) -
     assert analyzer.walks == set()
     assert analyzer.tracks["net00"].profile.org == "org_acme"
     assert customers(["a", "b", "c", "d"], {"a": "o1", "b": "o1", "c": ""}) == 3
+
+
+def _broad_walkers(prefix: str, count: int) -> dict[str, UsageDetector]:
+    names = AREA_NAMES[2:8]
+    walkers = {}
+    for k in range(count):
+        u = _walker({names[0]: 60 + k, names[1]: 50, names[2]: 40, names[3]: 30 + k % 3})
+        u.n = u.new = u.single = sum(u.areas.values())
+        walkers[f"{prefix}{k:02d}"] = u
+    return walkers
+
+
+def test_a_handful_of_products_of_one_kind_walking_alike_are_not_a_network() -> None:
+    """Eight RAG apps of one kind each ask new questions, single-shot, over a broad mix:
+    alike mixes by construction, not one selection split across accounts."""
+    assert walk_links(_broad_walkers("rag", 8)) == []
+
+
+def test_a_walk_split_across_many_accounts_is_a_network() -> None:
+    net = _broad_walkers("n", WalkLinkConfig().min_members)
+    assert walk_links(net) == [sorted(net)]

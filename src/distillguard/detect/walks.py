@@ -35,7 +35,10 @@ kept it. Members inherit past `scoring.FLOOR`; at `MIN_OWN_LEAN` the independent
 networks were caught 66% / 40% instead of 86% / 82%. The core and the customer count
 came after reading walk networks of both detector-blind generators (blind2's chained in
 two benign rubric graders; the independent one's joined an enterprise's 16 accounts to
-the low-and-slow network), so neither is unseen for them.
+the low-and-slow network), so neither is unseen for them. `min_members` went from 5 to
+12 after reading blind3's and blind4's walk networks: every benign or mixed one held 5-15
+accounts, every network of one operation 22-51; at 10 the 10- and 11-account ones of
+blind4 still linked, so that figure is set on them too.
 """
 
 from __future__ import annotations
@@ -53,7 +56,12 @@ from distillguard.detect.text import AREA_NAMES
 
 @dataclass(frozen=True, slots=True)
 class WalkLinkConfig:
-    min_members: int = 5
+    # Customers, not accounts (`customers`). A network splits its walk to keep each account
+    # small, so it has many; a handful of products of one kind (RAG apps, an enterprise's
+    # teams, evaluation vendors) each walking new questions over a broad mix have alike
+    # mixes by construction. At 5, groups of 5-11 such products linked on two
+    # detector-blind generators (blind3, blind4) and inherited a pooled harvest value.
+    min_members: int = 12
     min_requests: int = 10  # fewer new prompts say too little about an area mix
     min_new: float = 0.97  # share of new prompts: a walk never sends a prompt twice
     min_single: float = 0.5  # share of single-shot requests: a cover of follow-ups at most
