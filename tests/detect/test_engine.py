@@ -144,7 +144,9 @@ def test_a_campaign_lifts_evaluation_peers_only_until_their_re_runs_show(make_ev
     """Ten evaluation accounts behind one address, each on its first pass over a benchmark of
     its own (new prompts, answers at the cap), look like a hydra: they link and inherit its
     risk. Nothing before the re-runs tells them apart; once each re-runs (its 41st request),
-    it is no walker any more and the campaign lets go within a re-linking."""
+    its re-sends outweigh its first pass within a few requests and the campaign lets go.
+    Ten accounts are too few for a walk network (12 customers), and they are no longer let
+    go early by being pooled with chat peers through a shared template alone."""
     events = sorted(
         population(make_event, n=60, gap=1000) + network(make_event), key=lambda e: e.ts
     )
@@ -156,7 +158,7 @@ def test_a_campaign_lifts_evaluation_peers_only_until_their_re_runs_show(make_ev
             lifted[e.account] = analyzer.tracks[e.account].profile.n
     peers = {a: n for a, n in lifted.items() if a.startswith("peer")}
     assert peers and all(int(a[4:]) % 3 == 2 for a in peers)  # the evaluation peers only
-    assert max(peers.values()) <= 40 + 2  # two requests (1,000 s apart) after the first re-run
+    assert max(peers.values()) <= 40 + 8  # eight requests (1,000 s apart) after the first re-run
 
 
 def test_a_campaign_keeps_the_pairwise_links_that_join_it() -> None:

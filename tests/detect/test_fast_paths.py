@@ -272,6 +272,8 @@ def ref_link_distinctive(kept: dict[str, set[str]], cfg: LinkConfig) -> list[lis
             return False
         if (a - ca) & (b - cb):
             return True
+        if not any(t[0] == "s" for t in shared):
+            return False
         return len(shared) >= 2 and len(shared) / len(ca | cb) >= cfg.min_content_jaccard
 
     holders: dict[str, list[str]] = defaultdict(list)
