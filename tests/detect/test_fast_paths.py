@@ -21,7 +21,13 @@ import pytest
 from traffic import evaluation, harvest, network, population, run
 
 from distillguard.detect import behaviour, text
-from distillguard.detect.campaigns import CONTENT_KINDS, LinkConfig, UnionFind, link_distinctive
+from distillguard.detect.campaigns import (
+    CONTENT_KINDS,
+    SYSTEM_PROMPT,
+    LinkConfig,
+    UnionFind,
+    link_distinctive,
+)
 from distillguard.detect.detectors import ProbeDetector, TemplateDetector, UsageDetector
 from distillguard.detect.engine import AnalyzerConfig
 from distillguard.detect.features import extract
@@ -272,7 +278,7 @@ def ref_link_distinctive(kept: dict[str, set[str]], cfg: LinkConfig) -> list[lis
             return False
         if (a - ca) & (b - cb):
             return True
-        if not any(t[0] == "s" for t in shared):
+        if not any(t[0] == SYSTEM_PROMPT for t in shared):
             return False
         return len(shared) >= 2 and len(shared) / len(ca | cb) >= cfg.min_content_jaccard
 

@@ -5,14 +5,14 @@ prompts that carry much of its traffic (content), and its main /24 address range
 and user agents (infrastructure). Tokens that many accounts hold (a default system
 prompt, a popular client library) say nothing and are dropped. Two accounts link
 when they share a content token and either share infrastructure too or share several
-content tokens, a system prompt among them (content Jaccard >= `min_content_jaccard`;
-templates alone are formats, and a public harness's are sent alike by strangers; this was
-set after reading blind4's evaluation vendors, linked by a judge template with rubric
-harvesters): a hydra runs one harvest
-through one scaffold from a few address ranges, while sharing only a NAT and a client
-library is what one honest organisation's accounts look like. An inverted index over
-content tokens finds the candidate pairs (each token is held by at most `cap` accounts,
-so the work stays near-linear), and union-find over the links gives the campaigns.
+content tokens, a system prompt among them (content Jaccard >= `min_content_jaccard`): a
+hydra runs one harvest through one scaffold from a few address ranges, while sharing only
+a NAT and a client library is what one honest organisation's accounts look like.
+Templates alone are formats: a public harness's are sent alike by strangers (set after
+reading blind4's evaluation vendors, linked with rubric harvesters by a judge template).
+An inverted index over content tokens finds the candidate pairs (each token is held by at
+most `cap` accounts, so the work stays near-linear), and union-find over the links gives
+the campaigns.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from distillguard.detect.sketches import hash64
 
 CONTENT_KINDS = frozenset("ts")  # t: template, s: system prompt; n: address range, u: agent
+SYSTEM_PROMPT = "s"  # the content kind that is an identity, not a format
 
 
 class ContentShares(Protocol):
@@ -83,7 +84,7 @@ def _linked_split(a: Split, b: Split, min_content_jaccard: float) -> bool:
     # a system prompt among them. Templates are formats: an evaluation harness's prompts
     # (its judge template, its few-shot frame) are public, and unrelated vendors, and
     # whoever copies them, send them alike; a system prompt sent verbatim is an identity.
-    if not any(t[0] == "s" for t in shared):
+    if not any(t[0] == SYSTEM_PROMPT for t in shared):
         return False
     return len(shared) >= 2 and len(shared) / len(content_a | content_b) >= min_content_jaccard
 
