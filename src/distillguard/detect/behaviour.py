@@ -35,8 +35,7 @@ class Statistic:
     name: str
     # Weight in the harvest-value mean; 0 for the purpose statistics (they gate) and for
     # context that is reported, not scored (it did not separate twins in the families
-    # benchmark: exclusivity, rhythm). Volume's 0 too: it only ever raises the value
-    # (`scoring.VOLUME`), so it is not in the mean.
+    # benchmark: exclusivity, volume, rhythm).
     weight: float
     value: Callable[[UsageDetector], float]
     # Values this close count as ties when ranked: a share of 99.5% against 100% is

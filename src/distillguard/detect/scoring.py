@@ -5,9 +5,8 @@ percentiles on the behaviour statistics (`detect.behaviour`): purpose is the wea
 its `new` and `single` percentiles (a harvest takes new prompts single-shot; an
 evaluation re-runs, a tutoring app follows up), times its own share of new prompts;
 value is the weighted mean of the harvest-value percentiles (answer length, output per
-prompt, capability spread, answers at the cap), raised by heavy use (`VOLUME`). The
-product is the conjunction: long answers alone are a writing app, fresh single-shot
-prompts alone a batch labeller. The
+prompt, capability spread, answers at the cap). The product is the conjunction: long
+answers alone are a writing app, fresh single-shot prompts alone a batch labeller. The
 level is mapped to a risk in [0, 1] (0 at the neutral level: an account at its peers'
 median on everything). A logit-bias sweep (`detectors.probing`) is
 evidence in absolute terms (no product needs hundreds of biased token ids) and counts
@@ -54,13 +53,8 @@ SHRINK = 20.0
 NEW_LO, NEW_HI = 0.3, 0.8
 _WEIGHTS = tuple(s.weight for s in behaviour.STATISTICS)
 _VALUE_WEIGHT = sum(_WEIGHTS[i] for i in behaviour.VALUE)
-# Heavy use adds to a harvest's value, as one more statistic of this weight, and light use
-# takes nothing away: a harvest is worth its answers, but many light accounts is how a
-# network hides, and few requests are already held back by `SHRINK`.
-VOLUME = behaviour.NAMES.index("volume")
-VOLUME_WEIGHT = 1.0
 # How many statistics, from the first, a score reads (`scored_level`): purpose and value.
-SCORED = max(*behaviour.PURPOSE, *behaviour.VALUE, VOLUME) + 1
+SCORED = max(*behaviour.PURPOSE, *behaviour.VALUE) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,16 +110,8 @@ def value(ranks: Ranks) -> float:
     return _value(ranks.percentiles)
 
 
-def _weight(stat: behaviour.Statistic) -> float:
-    return VOLUME_WEIGHT if stat is behaviour.STATISTICS[VOLUME] else stat.weight
-
-
 def _value(pcts: Sequence[float]) -> float:
-    total = sum([_WEIGHTS[i] * pcts[i] for i in behaviour.VALUE])
-    heavy = pcts[VOLUME]
-    if heavy * _VALUE_WEIGHT <= total:
-        return total / _VALUE_WEIGHT
-    return (total + VOLUME_WEIGHT * heavy) / (_VALUE_WEIGHT + VOLUME_WEIGHT)
+    return sum([_WEIGHTS[i] * pcts[i] for i in behaviour.VALUE]) / _VALUE_WEIGHT
 
 
 def level(usage: UsageDetector, ranks: Ranks) -> float:
@@ -225,19 +211,12 @@ def _ranked_reasons(usage: UsageDetector, ranks: Ranks, top: int) -> list[str]:
     """The statistics furthest above the peers, then what speaks against extraction:
     first the purpose statistics that hold the score back, then the furthest below."""
     rows = list(zip(behaviour.STATISTICS, ranks.percentiles, ranks.medians, strict=True))
-    # What the traffic is for leads (a walk without repeats), then what it harvests.
-    first = [rows[i] for i in behaviour.PURPOSE if rows[i][1] >= 0.75]
-    high = first + sorted(
-        (r for r in rows if r[1] >= 0.75 and r not in first),
-        key=lambda r: -r[1] * max(_weight(r[0]), 0.5),
-    )
+    high = sorted((r for r in rows if r[1] >= 0.75), key=lambda r: -r[1] * max(r[0].weight, 0.5))
     gating = [rows[i] for i in behaviour.PURPOSE if rows[i][1] < 0.5]
     if usage.new_share() < NEW_HI and rows[behaviour.PURPOSE[0]] not in gating:
         gating.insert(0, rows[behaviour.PURPOSE[0]])
-    # Light use is left out of what speaks against extraction: it takes nothing away.
-    light = rows[VOLUME]
     low = gating + sorted(
-        (r for r in rows if r[1] <= 0.25 and r not in gating and r is not light),
+        (r for r in rows if r[1] <= 0.25 and r not in gating),
         key=lambda r: r[1] / max(r[0].weight, 0.5),
     )
     out = [
