@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from responses_bodies import NATIVE
 from typer.testing import CliRunner
 
 from distillguard.cli.main import app
@@ -16,6 +17,19 @@ def test_valid_log_prints_counts(make_event: Any, write_lines: Any) -> None:
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"3 valid events from 2 accounts in {path}"
+
+
+def test_a_log_of_native_responses_bodies_validates_and_analyzes(
+    make_event: Any, write_lines: Any, tmp_path: Any
+) -> None:
+    path = write_lines([make_event(ts=1), {**NATIVE, "ts": 2}, make_event(ts=3)])
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"3 valid events from 2 accounts in {path}"
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "acct_1" in (out / "accounts.jsonl").read_text()
 
 
 def test_strict_bad_line_exits_2_naming_file_line_and_field(

@@ -16,6 +16,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from responses_bodies import NATIVE
 
 from distillguard.errors import ConvertError, DistillguardError, EventFormatError
 from distillguard.events import Event, EventReader, FieldError, format_ts, parse_event, parse_ts
@@ -315,3 +316,9 @@ def test_convert_file_writes_valid_events_or_names_the_line(
             convert_file(source, src, Path(folder) / "strict.jsonl", account="fallback")
         except ConvertError as err:
             assert 1 <= err.line <= len(lines), err
+
+
+def test_every_part_of_a_native_responses_event_replaced_by_a_hostile_value() -> None:
+    """The Responses API's own request and response shapes, read in place of chat's."""
+    failures = _unexpected(_event_or_named, NATIVE)
+    assert not failures, "\n".join(failures[:20])

@@ -93,6 +93,10 @@ def read_bool(obj: Mapping[str, Any], key: str, path: str) -> bool:
     raise FieldError(f"{path}{key}", f"must be true or false, got {type_name(v)} {v!r}")
 
 
+# Content parts whose `text` is read: chat's own, and the Responses API's names for the same.
+TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
+
+
 def content_text(v: Any, path: str) -> str:
     if v is None or isinstance(v, str):
         return v or ""
@@ -101,7 +105,8 @@ def content_text(v: Any, path: str) -> str:
         for i, part in enumerate(v):
             if not isinstance(part, dict):
                 raise FieldError(f"{path}[{i}]", f"must be an object, got {type_name(part)}")
-            if part.get("type") == "text":
+            kind = part.get("type")
+            if isinstance(kind, str) and kind in TEXT_PARTS:
                 text = part.get("text")
                 if not isinstance(text, str):
                     raise FieldError(

@@ -145,8 +145,19 @@ def _message(m: Any, i: int) -> Message:
     return Message(role, content_text(m.get("content"), f"{path}.content"))
 
 
+def _responses_input(req: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A Responses API request in its own shape (`instructions`, `input` items), logged
+    as sent, as chat messages: the system turn, then each turn with a role, and tool
+    results (`function_call_output`) as `tool` turns."""
+    from distillguard.events import shapes  # only for this shape: the hot path stays lean
+
+    return shapes.responses_request(dict(req), "request")
+
+
 def _messages(req: Mapping[str, Any], endpoint: str) -> tuple[Message, ...]:
     raw = req.get("messages")
+    if raw is None and endpoint == "responses" and ("input" in req or "instructions" in req):
+        raw = _responses_input(req)
     if raw is not None:
         if not isinstance(raw, list):
             raise FieldError("request.messages", f"must be a list, got {type_name(raw)}")
@@ -200,7 +211,11 @@ def _tools(req: Mapping[str, Any]) -> tuple[str, ...]:
     names = []
     for t in v:
         fn = t.get("function") if isinstance(t, dict) else None
-        name = fn.get("name") if isinstance(fn, dict) else None
+        # Chat nests the name in `function`; the Responses API keeps it on the tool.
+        if isinstance(fn, dict):
+            name = fn.get("name")
+        else:
+            name = t.get("name") if isinstance(t, dict) and fn is None else None
         names.append(name if isinstance(name, str) else "?")
     return tuple(names)
 
@@ -233,6 +248,20 @@ def _logprobs(req: Mapping[str, Any]) -> tuple[bool, int | None]:
     return True, top if top is not None else v
 
 
+def _responses_options(
+    req: Mapping[str, Any], max_tokens: int | None
+) -> tuple[int | None, str | None, str | None]:
+    """The Responses API's names for the answer cap, the reasoning effort and the output
+    format (`max_output_tokens`, `reasoning.effort`, `text.format`), where the chat names
+    are absent."""
+    if max_tokens is None and req.get("max_output_tokens") is not None:
+        max_tokens = read_int(req, "max_output_tokens", "request.")
+    effort = read_object(req, "reasoning", "request.").get("effort")
+    if effort is not None and not isinstance(effort, str):
+        raise FieldError("request.reasoning.effort", f"must be a string, got {type_name(effort)}")
+    return max_tokens, effort, _kind(read_object(req, "text", "request.").get("format"))
+
+
 def parse_request(req: Any, endpoint: str) -> Request:
     if not isinstance(req, dict):
         raise FieldError("request", f"must be an object, got {type_name(req)}")
@@ -248,6 +277,10 @@ def parse_request(req: Any, endpoint: str) -> Request:
         v = get("max_tokens")
         max_tokens = v if v is None or type(v) is int else read_int(req, "max_tokens", p)
     messages = _messages(req, endpoint)
+    if endpoint == "responses":
+        max_tokens, native_effort, native_format = _responses_options(req, max_tokens)
+    else:
+        native_effort = native_format = None
     v = get("model")
     model = v if v is None or type(v) is str else read_str(req, "model", p)
     v = get("temperature")
@@ -263,13 +296,14 @@ def parse_request(req: Any, endpoint: str) -> Request:
     logit_bias = () if get("logit_bias") is None else _logit_bias(req)
     tools = () if get("tools") is None else _tools(req)
     tool_choice = _kind(get("tool_choice"))
-    response_format = _kind(get("response_format"))
+    response_format = _kind(get("response_format")) or native_format
     v = get("seed")
     seed = None if v is None else read_int(req, "seed", p)
     v = get("stream")
     stream = v if type(v) is bool else read_bool(req, "stream", p)
     v = get("reasoning_effort")
     effort = v if v is None or type(v) is str else read_str(req, "reasoning_effort", p)
+    effort = effort or native_effort
     # Positional, in field order: keyword arguments cost a fifth more, once per event.
     return Request(
         messages,
@@ -339,6 +373,11 @@ def parse_response(resp: Any) -> Response | None:
     if not isinstance(resp, dict):
         raise FieldError("response", f"must be an object, got {type_name(resp)}")
     choices = resp.get("choices")
+    if choices is None and isinstance(resp.get("output"), list):
+        from distillguard.events import shapes  # a Responses API response, as for requests
+
+        resp = shapes.responses_response(resp)
+        choices = resp["choices"]
     if choices is None:
         choices = []
     elif not isinstance(choices, list):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from distillguard.events.schema import FieldError
+from distillguard.events.fields import TEXT_PARTS, FieldError
 
 
 class ShapeError(FieldError):
@@ -42,7 +42,7 @@ def _texts(parts: Any, kinds: frozenset[str], key: str = "text") -> str:
     return "\n".join(out)
 
 
-_INPUT_TEXT = frozenset({"text", "input_text", "output_text"})
+_INPUT_TEXT = TEXT_PARTS
 _OUTPUT_TEXT = frozenset({"output_text", "text"})
 
 
@@ -59,11 +59,17 @@ def responses_request(body: dict[str, Any], path: str) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         raise ShapeError(f"{path}.input", f"must be a string or a list, got {_type(items)}")
     for item in items:
-        # Items without a role (function calls, their outputs, reasoning) are not text a
-        # person typed; the spec's messages carry only role and content.
-        if isinstance(item, dict) and isinstance(item.get("role"), str):
+        if not isinstance(item, dict):
+            continue
+        if isinstance(item.get("role"), str):
             content = _texts(item.get("content"), _INPUT_TEXT)
             messages.append({"role": item["role"], "content": content})
+        elif item.get("type") == "function_call_output":
+            # A tool's result sent back: the chat shape's `tool` message, so a tool loop
+            # reads as one whichever API carried it.
+            output = item.get("output")
+            messages.append({"role": "tool", "content": _texts(output, _INPUT_TEXT)})
+        # Other items without a role (function calls, reasoning) are not text anyone typed.
     return messages
 
 
