@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 import pytest
+from responses_bodies import NATIVE
 
 from distillguard.events import parse_event
 from distillguard.events.convert import (
@@ -130,23 +131,7 @@ def test_litellm_responses_call(samples: Any) -> None:
         "input": [{"role": "user", "content": [{"type": "input_text", "text": "2+2?"}]}],
         "reasoning": {"effort": "high"},
     }
-    response = {
-        "object": "response",
-        "status": "completed",
-        "output": [
-            {"type": "reasoning", "summary": [{"type": "summary_text", "text": "add"}]},
-            {
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": "4"}],
-            },
-        ],
-        "usage": {
-            "input_tokens": 12,
-            "output_tokens": 40,
-            "output_tokens_details": {"reasoning_tokens": 32},
-        },
-    }
+    response = {**NATIVE["response"], "status": "completed"}
     row = samples.litellm_row(call_type="aresponses", proxy_server_request=body, response=response)
     event = parse_event(litellm_to_event(row))
     assert (event.endpoint, event.request.reasoning_effort) == ("responses", "high")
