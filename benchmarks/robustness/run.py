@@ -85,6 +85,81 @@ def _numeric_ts(e: Event) -> None:
     e["ts"] = dt.datetime.fromisoformat(e["ts"].replace("Z", "+00:00")).timestamp()
 
 
+def _text(content: Any) -> str:
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return content if isinstance(content, str) else ""
+
+
+def _responses_request(req: dict[str, Any]) -> None:
+    messages = req.pop("messages", None) or []
+    system = [_text(m.get("content")) for m in messages if m.get("role") in ("system", "developer")]
+    items: list[dict[str, Any]] = []
+    for m in messages:
+        role = m.get("role")
+        if role in ("system", "developer"):
+            continue
+        if role == "tool":
+            out = {"type": "function_call_output", "call_id": m.get("tool_call_id", "call")}
+            items.append({**out, "output": _text(m.get("content"))})
+            continue
+        part = "output_text" if role == "assistant" else "input_text"
+        items.append({"role": role, "content": [{"type": part, "text": _text(m.get("content"))}]})
+    if system:
+        req["instructions"] = "\n".join(system)
+    req["input"] = items
+    for chat in ("max_completion_tokens", "max_tokens"):
+        if chat in req:
+            req.setdefault("max_output_tokens", req.pop(chat))
+    if "reasoning_effort" in req:
+        req["reasoning"] = {"effort": req.pop("reasoning_effort")}
+    if "response_format" in req:
+        req["text"] = {"format": req.pop("response_format")}
+    if isinstance(req.get("tools"), list):
+        req["tools"] = [
+            {"type": "function", **(t.get("function") or {})} if isinstance(t, dict) else t
+            for t in req["tools"]
+        ]
+
+
+def _responses_response(resp: dict[str, Any]) -> dict[str, Any]:
+    first = (resp.get("choices") or [{}])[0]
+    msg = first.get("message") or {}
+    output: list[dict[str, Any]] = []
+    if msg.get("reasoning_content"):
+        summary = [{"type": "summary_text", "text": msg["reasoning_content"]}]
+        output.append({"type": "reasoning", "summary": summary})
+    for call in msg.get("tool_calls") or []:
+        fn = call.get("function") or {} if isinstance(call, dict) else {}
+        output.append({"type": "function_call", "name": fn.get("name"), "arguments": "{}"})
+    text = [{"type": "output_text", "text": _text(msg.get("content"))}]
+    output.append({"type": "message", "role": "assistant", "content": text})
+    usage = resp.get("usage") or {}
+    details = usage.get("completion_tokens_details") or {}
+    out = {
+        "object": "response",
+        "status": "incomplete" if first.get("finish_reason") == "length" else "completed",
+        "output": output,
+    }
+    if usage:
+        out["usage"] = {
+            "input_tokens": usage.get("prompt_tokens"),
+            "output_tokens": usage.get("completion_tokens"),
+            "output_tokens_details": {"reasoning_tokens": details.get("reasoning_tokens")},
+        }
+    return out
+
+
+def _responses_shape(e: Event) -> None:
+    """A chat completion logged as the Responses API's own bodies (endpoint `responses`)."""
+    if e.get("endpoint", "chat.completions") != "chat.completions":
+        return
+    e["endpoint"] = "responses"
+    _responses_request(e["request"])
+    if isinstance(e.get("response"), dict):
+        e["response"] = _responses_response(e["response"])
+
+
 # name -> (what is taken out, the change to one event); "none" is the trace as written.
 ABLATIONS: dict[str, tuple[str, Callable[[Event], None] | None]] = {
     "none": ("nothing: the trace as generated", None),
@@ -95,6 +170,12 @@ ABLATIONS: dict[str, tuple[str, Callable[[Event], None] | None]] = {
     "no_org": ("`org`", _no_org),
     "no_response": ("the whole `response` (a log of requests only)", _no_response),
     "numeric_ts": ("nothing: `ts` written as Unix seconds, as the spec allows", _numeric_ts),
+    "responses_shape": (
+        "nothing: each chat completion logged as the Responses API's own bodies (`responses` "
+        "endpoint: `instructions`, `input` items, `max_output_tokens`; `output` items, "
+        "`status`, `input_tokens`/`output_tokens`); only a first choice is kept",
+        _responses_shape,
+    ),
 }
 
 
@@ -212,6 +293,9 @@ NOTES = [
     "the cap are gone, and what is left is what the traffic asks for.",
     "The address, user agent, key and organisation feed campaign linking only; the walk "
     "networks and behavioural links that catch the networks on these traces do not read them.",
+    "`responses_shape` should change nothing: the same requests and answers in the Responses "
+    "API's bodies. Up to bd7b68b `analyze` refused such a log at its first line (`request."
+    "messages` is required); `RESULTS-responses-shape.md` is that comparison.",
 ]
 
 
@@ -226,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--keep", action="store_true", help="keep the traces' events.jsonl")
     ap.add_argument("--smoke", action="store_true", help="~30 accounts, half a day")
+    ap.add_argument("--out", type=Path, default=None, help="write the results here, not beside")
     ap.add_argument(
         "--report", action="store_true", help="only write RESULTS.md again from results.json"
     )
@@ -246,7 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     traces = [one_trace(g, s, args, work) for g, s in zip(args.generator, args.seed, strict=True)]
     meta = run_meta("benchmarks/robustness/run.py", argv, started)
-    save(work if args.smoke else HERE, meta, traces, report(meta, traces))
+    dest = args.out or (work if args.smoke else HERE)
+    dest.mkdir(parents=True, exist_ok=True)
+    save(dest, meta, traces, report(meta, traces))
     return 0
 
 
