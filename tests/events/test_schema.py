@@ -111,7 +111,7 @@ def test_completions_endpoint_reads_prompt(prompt: Any, messages: tuple[Message,
 def test_completions_prompt_of_wrong_type_names_field() -> None:
     with pytest.raises(FieldError) as info:
         parse_event(
-            {"ts": 1, "account": "a", "endpoint": "completions", "request": {"prompt": [1]}}
+            {"ts": 1, "account": "a", "endpoint": "completions", "request": {"prompt": [1.5]}}
         )
     assert info.value.field == "request.prompt"
 
@@ -198,3 +198,16 @@ def test_event_is_immutable(make_event: Any) -> None:
     event = parse_event(make_event())
     with pytest.raises(AttributeError):
         event.account = "other"
+
+
+def test_a_completions_prompt_of_token_ids_reads_as_its_ids() -> None:
+    def prompt(p: Any) -> tuple[Message, ...]:
+        event = {"ts": 1, "account": "a", "endpoint": "completions", "request": {"prompt": p}}
+        return parse_event(event).request.messages
+
+    assert prompt([15, 7, 2048]) == (Message("user", "15 7 2048"),)
+    assert prompt([[1, 2], [3]]) == (Message("user", "1 2"), Message("user", "3"))
+    for bad in ([1, "a"], [[1], ["a"]], [[]], [True]):
+        with pytest.raises(FieldError) as info:
+            prompt(bad)
+        assert info.value.field == "request.prompt", bad

@@ -183,9 +183,20 @@ def _messages(req: Mapping[str, Any], endpoint: str) -> tuple[Message, ...]:
         return (Message("user", prompt),)
     if isinstance(prompt, list) and all(isinstance(p, str) for p in prompt):
         return tuple(Message("user", p) for p in prompt)
+    # The completions API also takes token ids (an evaluation harness sends them): each
+    # prompt is then its ids as text, so equal prompts stay equal and others differ.
+    if isinstance(prompt, list) and prompt and all(_token_ids(p) for p in prompt):
+        return tuple(Message("user", " ".join(map(str, p))) for p in prompt)
+    if _token_ids(prompt):
+        return (Message("user", " ".join(map(str, prompt))),)
     raise FieldError(
-        "request.prompt", f"must be a string or list of strings, got {type_name(prompt)}"
+        "request.prompt",
+        f"must be a string, a list of strings or token ids, got {type_name(prompt)}",
     )
+
+
+def _token_ids(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(type(t) is int for t in v)
 
 
 def _logit_bias(req: Mapping[str, Any]) -> tuple[tuple[str, float], ...]:
